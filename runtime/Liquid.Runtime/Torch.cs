@@ -1,0 +1,94 @@
+using System.Runtime.InteropServices;
+using Liquid.Runtime.Interop;
+
+namespace Liquid.Runtime;
+
+/// <summary>Process-wide libtorch settings: seeding, threads, devices, grad mode, diagnostics.</summary>
+public static class Torch
+{
+    /// <summary>
+    /// Intra-op threads used unless <see cref="SetThreads"/> says otherwise. One thread: on the two-core
+    /// machines this project targets, two threads were measured slower than one for both a 1024² matmul
+    /// and a loop of small ops (runtime/native/README.md has the numbers), because OpenMP and
+    /// OpenBLAS pools oversubscribe the cores. LIQUID_THREADS overrides it.
+    /// </summary>
+    public const int DefaultThreads = 1;
+
+    private static readonly object s_initLock = new();
+    private static bool s_initialized;
+
+    /// <summary>Applies the default thread count once per process (called by every entry point that computes).</summary>
+    internal static void EnsureInitialized()
+    {
+        if (s_initialized) return;
+        lock (s_initLock)
+        {
+            if (s_initialized) return;
+            var fromEnvironment = Environment.GetEnvironmentVariable("LIQUID_THREADS");
+            var threads = int.TryParse(fromEnvironment, out var n) && n > 0 ? n : DefaultThreads;
+            Tensor.Check(Native.lq_set_num_threads(threads), "SetThreads");
+            s_initialized = true;
+        }
+    }
+
+    /// <summary>libtorch's version, e.g. <c>1.13.1</c>.</summary>
+    public static string Version => Marshal.PtrToStringUTF8(Native.lq_torch_version()) ?? "unknown";
+
+    /// <summary>Seeds every generator libtorch uses (<c>torch.manual_seed</c>): same seed, same tensors.</summary>
+    public static void ManualSeed(ulong seed)
+    {
+        EnsureInitialized();
+        Tensor.Check(Native.lq_manual_seed(seed));
+    }
+
+    /// <summary>Sets the intra-op thread count of OpenMP and OpenBLAS (<c>torch.set_num_threads</c>).</summary>
+    public static void SetThreads(int threads)
+    {
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be at least 1");
+        s_initialized = true;
+        Tensor.Check(Native.lq_set_num_threads(threads));
+    }
+
+    /// <summary>The intra-op thread count (<c>torch.get_num_threads</c>).</summary>
+    public static int Threads
+    {
+        get
+        {
+            EnsureInitialized();
+            return Native.lq_get_num_threads();
+        }
+    }
+
+    /// <summary>True when libtorch was built with CUDA and a GPU is visible (<c>torch.cuda.is_available</c>).</summary>
+    public static bool CudaIsAvailable => Native.lq_cuda_is_available() == 1;
+
+    /// <summary>Number of visible GPUs.</summary>
+    public static int CudaDeviceCount => Native.lq_cuda_device_count();
+
+    /// <summary>Native tensors alive in this process: tests compare it before and after to find leaks.</summary>
+    public static long LiveTensors => Native.lq_live_tensors();
+
+    /// <summary>True when autograd records operations on this thread (<c>torch.is_grad_enabled</c>).</summary>
+    public static bool IsGradEnabled => Native.lq_grad_enabled() == 1;
+
+    /// <summary>Turns gradient recording off on this thread until disposed (<c>torch.no_grad()</c>).</summary>
+    public static GradModeScope NoGrad() => new(enabled: false);
+
+    /// <summary>Turns gradient recording on (or off) on this thread until disposed (<c>torch.set_grad_enabled</c>).</summary>
+    public static GradModeScope SetGradEnabled(bool enabled) => new(enabled);
+}
+
+/// <summary>Restores the previous grad mode when disposed.</summary>
+public readonly struct GradModeScope : IDisposable
+{
+    private readonly int _previous;
+
+    internal GradModeScope(bool enabled)
+    {
+        _previous = Native.lq_grad_enabled();
+        Native.lq_set_grad_enabled(enabled ? 1 : 0);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => Native.lq_set_grad_enabled(_previous);
+}

@@ -1,0 +1,9 @@
+#pragma once
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/custom_function.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/grad_mode.h>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>

@@ -1,0 +1,64 @@
+// Process-wide state: last error per thread, live handle count, threads, seeding, devices.
+#include "common.h"
+
+#include <ATen/Parallel.h>
+#include <torch/csrc/api/include/torch/version.h>
+
+#include <dlfcn.h>
+
+namespace lq {
+
+namespace {
+thread_local std::string last_error;
+}
+
+void set_last_error(const std::string& message) { last_error = message; }
+
+std::atomic<int64_t>& live_tensors() {
+  static std::atomic<int64_t> count{0};
+  return count;
+}
+
+}  // namespace lq
+
+LQ_API const char* lq_last_error() { return lq::last_error.c_str(); }
+
+LQ_API int64_t lq_live_tensors() { return lq::live_tensors().load(std::memory_order_relaxed); }
+
+LQ_API const char* lq_torch_version() {
+  static const std::string version = std::to_string(TORCH_VERSION_MAJOR) + "." +
+                                     std::to_string(TORCH_VERSION_MINOR) + "." +
+                                     std::to_string(TORCH_VERSION_PATCH);
+  return version.c_str();
+}
+
+// OpenBLAS keeps its own thread pool next to OpenMP's; both must follow the setting or the two
+// cores are oversubscribed. OpenBLAS is found at run time because libtorch may use another BLAS.
+LQ_API int lq_set_num_threads(int32_t threads) {
+  LQ_STATUS({
+    if (threads < 1) throw std::invalid_argument("threads must be >= 1, got " + std::to_string(threads));
+    at::set_num_threads(threads);
+    using set_fn = void (*)(int);
+    if (auto fn = reinterpret_cast<set_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(threads);
+  })
+}
+
+LQ_API int32_t lq_get_num_threads() { return at::get_num_threads(); }
+
+LQ_API int lq_manual_seed(uint64_t seed) { LQ_STATUS(at::manual_seed(seed)) }
+
+LQ_API int32_t lq_cuda_is_available() {
+  try {
+    return at::hasCUDA() ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
+LQ_API int32_t lq_cuda_device_count() {
+  try {
+    return at::hasCUDA() ? static_cast<int32_t>(at::getNumGPUs()) : 0;
+  } catch (...) {
+    return 0;
+  }
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Globalization;
+using Liquid.Runtime;
+
+// Micro-measurements driven by the scripts beside this project (per-op.sh, threads.sh). Each run
+// prints one JSON line so the scripts can alternate it with the PyTorch side and take medians.
+return args switch
+{
+    ["per-op", var iterations] => PerOp(int.Parse(iterations, CultureInfo.InvariantCulture)),
+    ["threads", var threads] => ThreadScaling(int.Parse(threads, CultureInfo.InvariantCulture)),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Liquid.Benchmarks per-op ITERATIONS | threads N");
+    return 2;
+}
+
+// Per-op overhead: 4x4 tensors make the math negligible, so the time is interop, dispatch and
+// allocation. Results are disposed at once, as a TensorScope would in a model.
+static int PerOp(int iterations)
+{
+    Torch.SetThreads(1);
+    using var a = Tensor.Randn([4, 4]);
+    using var b = Tensor.Randn([4, 4]);
+    var add = TimePerCall(iterations, () => a.Add(b).Dispose());
+    var matmul = TimePerCall(iterations, () => a.MatMul(b).Dispose());
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{{\"add_us\": {add:F3}, \"matmul_us\": {matmul:F3}}}"));
+    return 0;
+}
+
+// 1024² sgemm throughput and a loop of small ops at a given thread count.
+static int ThreadScaling(int threads)
+{
+    Torch.SetThreads(threads);
+    using var x = Tensor.Randn([1024, 1024]);
+    using var y = Tensor.Randn([1024, 1024]);
+    var matmulSeconds = TimePerCall(20, () => x.MatMul(y).Dispose()) / 1e6;
+    var gflops = 2.0 * 1024 * 1024 * 1024 / matmulSeconds / 1e9;
+    using var s = Tensor.Randn([64, 64]);
+    var smallOps = TimePerCall(20_000, () =>
+    {
+        using var t = s.Mul(s);
+        t.Add(s).Dispose();
+    });
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{{\"threads\": {threads}, \"matmul_gflops\": {gflops:F1}, \"small_ops_us\": {smallOps:F3}}}"));
+    return 0;
+}
+
+static double TimePerCall(int iterations, Action body)
+{
+    for (var k = 0; k < Math.Max(10, iterations / 10); k++) body(); // warm up JIT and allocator
+    var clock = Stopwatch.StartNew();
+    for (var k = 0; k < iterations; k++) body();
+    return clock.Elapsed.TotalMicroseconds / iterations;
+}

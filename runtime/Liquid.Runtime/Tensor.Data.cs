@@ -24,6 +24,26 @@ public sealed partial class Tensor
             return Wrap(Native.lq_from_data(pointer, shape, shape.Length, (int)dtype, (int)device.Type, device.Index));
     }
 
+    /// <summary>A tensor of <paramref name="dtype"/> whose row-major element bytes are <paramref name="bytes"/> (little-endian).</summary>
+    public static unsafe Tensor FromBytes(ReadOnlySpan<byte> bytes, DType dtype, ReadOnlySpan<long> shape, Device device = default)
+    {
+        long count = 1;
+        foreach (var size in shape) count = checked(count * size);
+        if (count * dtype.SizeOf() != bytes.Length)
+            throw new ArgumentException($"{dtype.Name()}[{string.Join(", ", shape.ToArray())}] needs {count * dtype.SizeOf()} bytes but {bytes.Length} were given", nameof(bytes));
+        fixed (byte* pointer = bytes)
+            return Wrap(Native.lq_from_data(pointer, shape, shape.Length, (int)dtype, (int)device.Type, device.Index));
+    }
+
+    /// <summary>The row-major element bytes of this tensor (copied to the host).</summary>
+    public unsafe byte[] ToBytes()
+    {
+        var result = new byte[NumElements * DType.SizeOf()];
+        fixed (byte* pointer = result)
+            Check(Native.lq_copy_to(H(), pointer, result.Length));
+        return result;
+    }
+
     /// <summary>A one-dimensional tensor holding <paramref name="data"/>.</summary>
     public static Tensor From<T>(T[] data, Device device = default) where T : unmanaged =>
         From<T>(data, [data.LongLength], device);

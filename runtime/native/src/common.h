@@ -33,6 +33,12 @@ inline const at::Tensor& ref(lq_tensor h) {
   return *h;
 }
 
+// For in-place ops on the handle's own tensor object (set_data, optimizer buffers).
+inline at::Tensor& mut(lq_tensor h) {
+  if (h == nullptr) throw std::invalid_argument("null tensor handle");
+  return *h;
+}
+
 inline at::Scalar scalar(lq_scalar s) {
   switch (s.kind) {
     case 1: return at::Scalar(s.i);

@@ -84,3 +84,11 @@ LQ_API int lq_rnn_tanh(lq_tensor x, lq_tensor h0, const lq_tensor* params, int64
     *h = lq::wrap(std::get<1>(r));
   })
 }
+
+LQ_API lq_tensor lq_cosine_embedding_loss(lq_tensor a, lq_tensor b, lq_tensor target, double margin,
+                                          int64_t reduction) {
+  LQ_TENSOR(at::cosine_embedding_loss(lq::ref(a), lq::ref(b), lq::ref(target), margin, reduction))
+}
+LQ_API lq_tensor lq_cosine_similarity(lq_tensor a, lq_tensor b, int64_t dim, double eps) {
+  LQ_TENSOR(at::cosine_similarity(lq::ref(a), lq::ref(b), dim, eps))
+}

@@ -44,7 +44,7 @@ public sealed record AttentionOptions(long Dim, long Heads, long? KvHeads = null
 /// <para>Masks are aligned bottom-right: with S cached keys and T new queries, query i sits at absolute
 /// position S − T + i and sees keys j ≤ S − T + i (and, with a window, j &gt; S − T + i − W).</para>
 /// </remarks>
-public sealed class Attention : Module
+public sealed partial class Attention : Module
 {
     private readonly Linear _qkv;
     private readonly Linear _proj;

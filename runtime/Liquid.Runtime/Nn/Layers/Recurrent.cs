@@ -91,7 +91,7 @@ public sealed record LstmState(Tensor H, Tensor C) : IDisposable
 }
 
 /// <summary>Multi-layer LSTM on libtorch's fused kernel (<c>torch.nn.LSTM</c>; gates i, f, g, o).</summary>
-public sealed class Lstm(RecurrentOptions options) : RecurrentBase(options, gates: 4)
+public sealed partial class Lstm(RecurrentOptions options) : RecurrentBase(options, gates: 4)
 {
     /// <summary>
     /// Runs the sequence from <paramref name="state"/> (zeros when null) and returns the outputs
@@ -112,7 +112,7 @@ public sealed class Lstm(RecurrentOptions options) : RecurrentBase(options, gate
 }
 
 /// <summary>Multi-layer GRU on libtorch's fused kernel (<c>torch.nn.GRU</c>; gates r, z, n).</summary>
-public sealed class Gru(RecurrentOptions options) : RecurrentBase(options, gates: 3)
+public sealed partial class Gru(RecurrentOptions options) : RecurrentBase(options, gates: 3)
 {
     /// <summary>Runs the sequence from <paramref name="h0"/> (zeros when null); returns outputs and the final hidden state.</summary>
     public (Tensor Output, Tensor H) Forward(Tensor input, Tensor? h0 = null)
@@ -128,7 +128,7 @@ public sealed class Gru(RecurrentOptions options) : RecurrentBase(options, gates
 }
 
 /// <summary>Multi-layer Elman RNN with tanh on libtorch's fused kernel (<c>torch.nn.RNN</c>).</summary>
-public sealed class Rnn(RecurrentOptions options) : RecurrentBase(options, gates: 1)
+public sealed partial class Rnn(RecurrentOptions options) : RecurrentBase(options, gates: 1)
 {
     /// <summary>Runs the sequence from <paramref name="h0"/> (zeros when null); returns outputs and the final hidden state.</summary>
     public (Tensor Output, Tensor H) Forward(Tensor input, Tensor? h0 = null)

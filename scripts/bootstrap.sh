@@ -4,6 +4,7 @@
 # everything is present it costs a dpkg query and an up-to-date build check.
 #
 #   LIQUID_EXTRA_PACKAGES  more apt packages for this caller (e.g. python3-torch for benchmarks)
+#   LIQUID_BUILD_PROJECT   build this project instead of the whole solution
 #   LIBTORCH_DIR           build against another libtorch (see runtime/native/README.md)
 
 set -euo pipefail
@@ -55,8 +56,9 @@ liquid_check_dotnet() {
 
 liquid_build() {
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-  # Native (CMake, via an MSBuild target in Liquid.Runtime) and managed code, Release.
-  dotnet build "$liquid_root/Liquid.Compiler.sln" -c Release -nologo -v quiet -clp:"NoSummary;ErrorsOnly"
+  # Native (CMake, via an MSBuild target in Liquid.Runtime) and managed code, Release; the whole
+  # solution unless the caller names one project (./liquid builds only the harness).
+  dotnet build "${LIQUID_BUILD_PROJECT:-$liquid_root/Liquid.Compiler.sln}" -c Release -nologo -v quiet -clp:"NoSummary;ErrorsOnly"
 }
 
 liquid_install_packages

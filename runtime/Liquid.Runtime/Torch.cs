@@ -41,6 +41,22 @@ public static class Torch
         Tensor.Check(Native.lq_manual_seed(seed));
     }
 
+    /// <summary>The CPU generator's state (<c>torch.get_rng_state</c>), to save with a checkpoint.</summary>
+    public static byte[] GetRngState()
+    {
+        EnsureInitialized();
+        using var state = Tensor.Wrap(Native.lq_get_rng_state(), nameof(GetRngState));
+        return state.ToBytes();
+    }
+
+    /// <summary>Restores a state from <see cref="GetRngState"/> (<c>torch.set_rng_state</c>); invalid bytes raise <see cref="TorchException"/>.</summary>
+    public static void SetRngState(byte[] state)
+    {
+        EnsureInitialized();
+        using var tensor = Tensor.FromBytes(state, DType.UInt8, [state.Length]);
+        Tensor.Check(Native.lq_set_rng_state(tensor.H()));
+    }
+
     /// <summary>Sets the intra-op thread count of OpenMP and OpenBLAS (<c>torch.set_num_threads</c>).</summary>
     public static void SetThreads(int threads)
     {

@@ -1,6 +1,7 @@
 // Process-wide state: last error per thread, live handle count, threads, seeding, devices.
 #include "common.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/api/include/torch/version.h>
 
@@ -61,4 +62,16 @@ LQ_API int32_t lq_cuda_device_count() {
   } catch (...) {
     return 0;
   }
+}
+
+// The CPU generator's state as a uint8 tensor, so a checkpoint can resume dropout and sampling
+// exactly where an interrupted run stopped.
+LQ_API lq_tensor lq_get_rng_state() { LQ_TENSOR(at::detail::getDefaultCPUGenerator().get_state()) }
+
+LQ_API int lq_set_rng_state(lq_tensor state) {
+  LQ_STATUS({
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(lq::ref(state));
+  })
 }

@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Liquid.Harness.Training;
+
+/// <summary>
+/// metrics.jsonl: one JSON object per step (train_loss, lr, tokens_per_s, grad_norm), per
+/// evaluation (val_loss) and per skipped step. On resume, lines past the checkpoint's step are
+/// dropped so the file tells one consistent history.
+/// </summary>
+public sealed class MetricsLog : IDisposable
+{
+    private readonly StreamWriter _writer;
+
+    /// <summary>Opens the log, keeping existing lines up to step <paramref name="keepUpTo"/>.</summary>
+    public MetricsLog(string path, long keepUpTo)
+    {
+        var kept = new List<string>();
+        if (File.Exists(path) && keepUpTo > 0)
+        {
+            foreach (var line in File.ReadLines(path))
+            {
+                try
+                {
+                    if (JsonNode.Parse(line)?["step"]?.GetValue<long>() is { } step && step <= keepUpTo) kept.Add(line);
+                }
+                catch (JsonException)
+                {
+                    // A line cut by a crash: drop it.
+                }
+            }
+        }
+        File.WriteAllLines(path, kept);
+        _writer = new StreamWriter(path, append: true) { AutoFlush = true };
+    }
+
+    /// <summary>Records a step.</summary>
+    public void Step(StepMetrics m) => Write(new JsonObject
+    {
+        ["step"] = m.Step,
+        ["train_loss"] = m.Loss,
+        ["lr"] = m.LearningRate,
+        ["tokens_per_s"] = Math.Round(m.TokensPerSecond, 1),
+        ["grad_norm"] = m.GradNorm,
+        ["elapsed_s"] = Math.Round(m.Elapsed.TotalSeconds, 3),
+    });
+
+    /// <summary>Records an evaluation.</summary>
+    public void Evaluation(long step, double validationLoss) => Write(new JsonObject { ["step"] = step, ["val_loss"] = validationLoss });
+
+    /// <summary>Records a step skipped for a non-finite loss.</summary>
+    public void Skipped(long step, double loss) =>
+        Write(new JsonObject { ["step"] = step, ["skipped"] = "non-finite loss", ["loss"] = loss.ToString(CultureInfo.InvariantCulture) });
+
+    private void Write(JsonObject line) => _writer.WriteLine(line.ToJsonString());
+
+    /// <inheritdoc/>
+    public void Dispose() => _writer.Dispose();
+}
+
+/// <summary>Draws training and validation loss from metrics.jsonl as an SVG line chart.</summary>
+public static class CurvePlot
+{
+    /// <summary>Writes <paramref name="svgPath"/> from <paramref name="metricsPath"/>.</summary>
+    public static void Write(string metricsPath, string svgPath, string title)
+    {
+        var train = new List<(double X, double Y)>();
+        var validation = new List<(double X, double Y)>();
+        foreach (var line in File.ReadLines(metricsPath))
+        {
+            JsonNode? node;
+            try
+            {
+                node = JsonNode.Parse(line);
+            }
+            catch (JsonException)
+            {
+                continue;
+            }
+            if (node?["step"]?.GetValue<long>() is not { } step) continue;
+            if (node["train_loss"]?.GetValue<double>() is { } t && double.IsFinite(t)) train.Add((step, t));
+            if (node["val_loss"]?.GetValue<double>() is { } v && double.IsFinite(v)) validation.Add((step, v));
+        }
+        File.WriteAllText(svgPath, Render(train, validation, title));
+    }
+
+    private static string Render(List<(double X, double Y)> train, List<(double X, double Y)> validation, string title)
+    {
+        const double width = 720, height = 400, left = 60, right = 20, top = 40, bottom = 45;
+        var all = train.Concat(validation).ToList();
+        var c = CultureInfo.InvariantCulture;
+        if (all.Count == 0)
+            return $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\"><text x=\"20\" y=\"40\">no finite losses recorded</text></svg>\n";
+        double minX = all.Min(p => p.X), maxX = Math.Max(all.Max(p => p.X), minX + 1);
+        double minY = all.Min(p => p.Y), maxY = Math.Max(all.Max(p => p.Y), minY + 1e-9);
+        string X(double x) => (left + (x - minX) / (maxX - minX) * (width - left - right)).ToString("F1", c);
+        string Y(double y) => (top + (maxY - y) / (maxY - minY) * (height - top - bottom)).ToString("F1", c);
+        string Path(List<(double X, double Y)> points) => string.Join(" ", points.Select((p, i) => $"{(i == 0 ? "M" : "L")}{X(p.X)},{Y(p.Y)}"));
+        var svg = new System.Text.StringBuilder();
+        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n");
+        svg.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        svg.Append($"<text x=\"{left}\" y=\"24\" font-size=\"14\">{System.Security.SecurityElement.Escape(title)}</text>\n");
+        svg.Append($"<line x1=\"{left}\" y1=\"{height - bottom}\" x2=\"{width - right}\" y2=\"{height - bottom}\" stroke=\"black\"/>\n");
+        svg.Append($"<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{height - bottom}\" stroke=\"black\"/>\n");
+        for (var k = 0; k <= 4; k++)
+        {
+            var y = minY + (maxY - minY) * k / 4;
+            svg.Append($"<text x=\"{left - 6}\" y=\"{Y(y)}\" text-anchor=\"end\">{y.ToString("G3", c)}</text>\n");
+            var x = minX + (maxX - minX) * k / 4;
+            svg.Append($"<text x=\"{X(x)}\" y=\"{height - bottom + 16}\" text-anchor=\"middle\">{Math.Round(x).ToString(c)}</text>\n");
+        }
+        svg.Append($"<text x=\"{(width / 2).ToString(c)}\" y=\"{height - 8}\" text-anchor=\"middle\">step</text>\n");
+        if (train.Count > 0) svg.Append($"<path d=\"{Path(train)}\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\"/>\n");
+        if (validation.Count > 0)
+        {
+            svg.Append($"<path d=\"{Path(validation)}\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"2\"/>\n");
+            foreach (var p in validation) svg.Append($"<circle cx=\"{X(p.X)}\" cy=\"{Y(p.Y)}\" r=\"3\" fill=\"#d62728\"/>\n");
+        }
+        svg.Append($"<text x=\"{width - right - 150}\" y=\"{top}\" fill=\"#1f77b4\">— train loss</text>\n");
+        svg.Append($"<text x=\"{width - right - 150}\" y=\"{top + 16}\" fill=\"#d62728\">— validation loss</text>\n");
+        svg.Append("</svg>\n");
+        return svg.ToString();
+    }
+}

@@ -1,0 +1,334 @@
+using System.Diagnostics;
+using Liquid.Harness.Data;
+using Liquid.Harness.Text;
+using Liquid.Runtime;
+using Liquid.Runtime.Models;
+using Liquid.Runtime.Nn;
+
+namespace Liquid.Harness.Training;
+
+/// <summary>What the trainer reports as it goes; the console shows it live, tests record it.</summary>
+public interface ITrainingObserver
+{
+    /// <summary>One optimizer step finished.</summary>
+    void Step(StepMetrics metrics, long totalSteps);
+
+    /// <summary>A validation pass finished.</summary>
+    void Evaluated(long step, double validationLoss, bool best);
+
+    /// <summary>Something worth a line: checkpoint saved, step skipped, early stop…</summary>
+    void Message(string text);
+}
+
+/// <summary>Numbers of one optimizer step.</summary>
+public sealed record StepMetrics(long Step, double Loss, double LearningRate, double TokensPerSecond, double GradNorm, TimeSpan Elapsed);
+
+/// <summary>How a run ended.</summary>
+public enum TrainOutcome
+{
+    /// <summary>All steps ran.</summary>
+    Completed,
+    /// <summary>Validation stopped improving.</summary>
+    EarlyStopped,
+    /// <summary>Ctrl-C (or another cancellation): the latest checkpoint holds the progress.</summary>
+    Interrupted,
+}
+
+/// <summary>The result of <see cref="Trainer.Run"/>.</summary>
+public sealed record TrainResult(TrainOutcome Outcome, long Step, double? LastLoss, double? BestValidationLoss, string OutputDirectory);
+
+/// <summary>
+/// The training loop: batches from the token corpus, forward, the model's loss, backward with
+/// gradient accumulation and clipping, an optimizer step and the schedule; evaluation, checkpoints
+/// (latest/ and best/), metrics, recovery from non-finite losses, early stopping and interruption.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly TrainSettings _settings;
+    private readonly string _modelName;
+    private readonly Dictionary<string, string> _config;
+    private readonly string _output;
+    private readonly ITrainingObserver _observer;
+
+    /// <summary>A new run of <paramref name="modelName"/> writing into <paramref name="output"/>.</summary>
+    public Trainer(string modelName, Dictionary<string, string> config, TrainSettings settings, string output, ITrainingObserver observer)
+    {
+        _modelName = modelName;
+        _config = config;
+        _settings = settings;
+        _output = Path.GetFullPath(output);
+        _observer = observer;
+    }
+
+    /// <summary>Continues the run saved in <paramref name="checkpoint"/> (a checkpoint folder or a run folder).</summary>
+    public static Trainer Resume(string checkpoint, ITrainingObserver observer, long? steps = null)
+    {
+        var (directory, info) = Checkpoint.ReadInfo(checkpoint);
+        var settings = steps is { } total ? info.Settings with { Steps = total } : info.Settings;
+        var output = Path.GetDirectoryName(directory)!;
+        return new Trainer(info.Model, info.Config, settings, output, observer) { _resumeFrom = (directory, info) };
+    }
+
+    private (string Directory, CheckpointInfo Info)? _resumeFrom;
+
+    /// <summary>The folder of this run (latest/, best/, metrics.jsonl, curve.svg).</summary>
+    public string OutputDirectory => _output;
+
+    /// <summary>Runs to the end, to early stopping or to cancellation; every path leaves a checkpoint.</summary>
+    public TrainResult Run(CancellationToken cancellation)
+    {
+        var s = _settings;
+        if (s.Context < 1 || s.Batch < 1 || s.Accumulate < 1) throw new ConfigException("batch, context and accumulate must be at least 1");
+        Torch.SetThreads(s.Threads);
+        var device = Device.Parse(s.Device);
+        if (device.Type == DeviceType.Cuda && !Torch.CudaIsAvailable)
+            throw new ConfigException("--device cuda: CUDA is not available (this libtorch has no CUDA, or no GPU is visible); use --device cpu");
+        Directory.CreateDirectory(_output);
+
+        ITokenizer tokenizer;
+        DataSource.Texts texts = new DataSource(s.Data, s.Field).Read();
+        tokenizer = _resumeFrom is { } resume ? Checkpoint.LoadTokenizer(resume.Directory) : Tokenizers.Create(s.Tokenizer, () => texts.Train);
+        using var corpus = TokenCorpus.Load(texts, tokenizer, TokenizerKey(tokenizer), CacheDirectory(), s.ValidationShare);
+        s = s.Resolve(corpus.TrainCount);
+        if (corpus.ValidationCount < s.Context + 1)
+            _observer.Message($"the validation split has only {corpus.ValidationCount} tokens; validation loss will be skipped");
+
+        Torch.ManualSeed(s.Seed);
+        var config = new Dictionary<string, string>(_config, StringComparer.Ordinal);
+        var info = Catalog.Find(_modelName);
+        using var model = _resumeFrom is { } r ? Checkpoint.LoadModel(r.Directory, r.Info) : CreateModel(info, config, tokenizer);
+        if (device.Type != DeviceType.Cpu) model.To(device);
+        if (model.Context is { } limit && s.Context > limit)
+            throw new ConfigException($"--context {s.Context} exceeds {_modelName}'s context of {limit}; use --context {limit} or --set context={s.Context}");
+
+        using var optimizer = CreateOptimizer(model, s);
+        var schedule = s.BuildSchedule();
+        var plateau = s.Schedule == ScheduleKind.Plateau ? new ReduceOnPlateauSchedule(s.LearningRate, s.PlateauFactor, s.PlateauPatience, s.MinLearningRate) : null;
+
+        long step = 0;
+        double? best = null;
+        var staleEvaluations = 0;
+        var scale = 1.0;
+        var batcher = new Batcher(corpus, s.Batch, s.Context, s.Seed ^ 0x5DEECE66DUL);
+        if (_resumeFrom is { } from)
+        {
+            Checkpoint.LoadOptimizer(from.Directory, optimizer);
+            step = from.Info.Step;
+            best = from.Info.BestValidationLoss;
+            staleEvaluations = from.Info.EvaluationsWithoutImprovement;
+            scale = from.Info.LearningRateScale;
+            batcher = new Batcher(corpus, s.Batch, s.Context, from.Info.DataState);
+            Torch.SetRngState(Convert.FromBase64String(from.Info.TorchRngState));
+            _observer.Message($"resumed {_modelName} at step {step} from {from.Directory}");
+        }
+
+        using var metrics = new MetricsLog(Path.Combine(_output, "metrics.jsonl"), keepUpTo: step);
+        CheckpointInfo Snapshot() => new()
+        {
+            Model = _modelName,
+            Config = config,
+            Settings = s,
+            Step = step,
+            BestValidationLoss = best,
+            EvaluationsWithoutImprovement = staleEvaluations,
+            DataState = batcher.State,
+            TorchRngState = Convert.ToBase64String(Torch.GetRngState()),
+            LearningRateScale = scale,
+        };
+        void Save(string name) => Checkpoint.Save(Path.Combine(_output, name), Snapshot(), model, optimizer, tokenizer);
+
+        var outcome = TrainOutcome.Completed;
+        double? lastLoss = null;
+        var nonFinite = 0;
+        var clock = Stopwatch.StartNew();
+        var tokensPerStep = (double)s.Batch * s.Context * s.Accumulate;
+        model.Train();
+        while (step < s.Steps)
+        {
+            if (cancellation.IsCancellationRequested)
+            {
+                outcome = TrainOutcome.Interrupted;
+                break;
+            }
+            var rate = (plateau?.Rate ?? schedule.LearningRate(step)) * scale;
+            optimizer.SetLearningRate(rate);
+            var started = clock.Elapsed;
+            var loss = AccumulatedLoss(model, batcher, s, device);
+            if (!double.IsFinite(loss))
+            {
+                optimizer.ZeroGrad();
+                nonFinite++;
+                metrics.Skipped(step + 1, loss);
+                _observer.Message($"step {step + 1}: loss is {loss}; step skipped ({nonFinite} in a row)");
+                if (nonFinite >= s.NonFiniteLimit)
+                {
+                    var latest = Path.Combine(_output, "latest");
+                    if (!Directory.Exists(latest)) throw new TrainingException($"{nonFinite} non-finite losses in a row and no checkpoint to restore; lower --lr");
+                    var (_, saved) = Checkpoint.ReadInfo(latest);
+                    using (var restored = Checkpoint.LoadModel(latest, saved))
+                    using (Torch.NoGrad())
+                    {
+                        var state = restored.StateDict();
+                        model.LoadStateDict(state);
+                        foreach (var tensor in state.Values) tensor.Dispose();
+                    }
+                    Checkpoint.LoadOptimizer(latest, optimizer);
+                    step = saved.Step;
+                    batcher = new Batcher(corpus, s.Batch, s.Context, saved.DataState);
+                    scale *= 0.5;
+                    nonFinite = 0;
+                    _observer.Message($"restored the checkpoint of step {step} and halved the learning rate (now ×{scale})");
+                }
+                continue;
+            }
+            nonFinite = 0;
+            var norm = s.Clip is { } clip ? Optimizer.ClipGradNorm(model.Parameters(), clip) : GradNorm(model);
+            optimizer.Step();
+            optimizer.ZeroGrad();
+            step++;
+            lastLoss = loss;
+            var elapsed = clock.Elapsed - started;
+            var metric = new StepMetrics(step, loss, rate, tokensPerStep / Math.Max(elapsed.TotalSeconds, 1e-9), norm, clock.Elapsed);
+            metrics.Step(metric);
+            _observer.Step(metric, s.Steps);
+
+            var evaluate = (s.EvalEvery > 0 && step % s.EvalEvery == 0) || step == s.Steps;
+            if (evaluate && corpus.ValidationCount >= s.Context + 1)
+            {
+                var validation = Evaluate(model, corpus, s, device);
+                metrics.Evaluation(step, validation);
+                var improved = best is null || validation < best.Value - s.MinDelta;
+                if (improved)
+                {
+                    best = validation;
+                    staleEvaluations = 0;
+                    Save("best");
+                }
+                else
+                {
+                    staleEvaluations++;
+                }
+                _observer.Evaluated(step, validation, improved);
+                if (plateau is not null) plateau.Observe(validation);
+                if (s.Patience is { } patience && staleEvaluations >= patience)
+                {
+                    _observer.Message($"validation loss has not improved by {s.MinDelta} for {patience} evaluations: stopping early");
+                    outcome = TrainOutcome.EarlyStopped;
+                    break;
+                }
+            }
+            if (s.CheckpointEvery > 0 && step % s.CheckpointEvery == 0 && step < s.Steps) Save("latest");
+        }
+        Save("latest");
+        _observer.Message(outcome == TrainOutcome.Interrupted
+            ? $"interrupted at step {step}; saved {Path.Combine(_output, "latest")} (continue with --resume {_output})"
+            : $"saved {Path.Combine(_output, "latest")} at step {step}");
+        CurvePlot.Write(Path.Combine(_output, "metrics.jsonl"), Path.Combine(_output, "curve.svg"), $"{_modelName} on {s.Data}");
+        return new TrainResult(outcome, step, lastLoss, best, _output);
+    }
+
+    private static CompiledModel CreateModel(ModelInfo info, Dictionary<string, string> config, ITokenizer tokenizer)
+    {
+        // The vocabulary follows the tokenizer unless the user fixed it.
+        var probe = info.ConfigType.GetProperty("VocabSize");
+        if (probe is not null && !config.ContainsKey("vocab_size")) config["vocab_size"] = tokenizer.VocabSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var model = info.Create(config);
+        return model;
+    }
+
+    private static Optimizer CreateOptimizer(CompiledModel model, TrainSettings s)
+    {
+        var groups = ParameterGroups.DecayAndNoDecay(model, s.LearningRate, s.WeightDecay);
+        return s.Optimizer switch
+        {
+            OptimizerKind.Sgd => new Sgd(groups, new SgdOptions(s.LearningRate, s.Momentum, WeightDecay: s.WeightDecay)),
+            OptimizerKind.Adam => new Adam(groups, new AdamOptions(s.LearningRate, s.Beta1, s.Beta2, s.Eps, s.WeightDecay)),
+            _ => new AdamW(groups, new AdamOptions(s.LearningRate, s.Beta1, s.Beta2, s.Eps, s.WeightDecay)),
+        };
+    }
+
+    /// <summary>Forward and backward over the micro-batches of one step; returns the mean loss.</summary>
+    private static double AccumulatedLoss(CompiledModel model, Batcher batcher, TrainSettings s, Device device)
+    {
+        var total = 0.0;
+        for (var micro = 0; micro < s.Accumulate; micro++)
+        {
+            using var scope = TensorScope.Enter();
+            var (inputs, targets) = batcher.Next();
+            var x = Tensor.From<long>(inputs, [s.Batch, s.Context], device);
+            var y = Tensor.From<long>(targets, [s.Batch, s.Context], device);
+            using var output = model.Run(new Dictionary<string, Tensor> { ["tokens"] = x });
+            var loss = model.Loss(output, y);
+            var value = loss.Item();
+            if (!double.IsFinite(value)) return value;
+            loss.Div(s.Accumulate).Backward();
+            total += value;
+        }
+        return total / s.Accumulate;
+    }
+
+    private static double GradNorm(CompiledModel model) => Optimizer.ClipGradNorm(model.Parameters(), double.PositiveInfinity);
+
+    /// <summary>Mean loss over the first EvalBatches × Batch non-overlapping windows of the validation split.</summary>
+    public static double Evaluate(CompiledModel model, TokenCorpus corpus, TrainSettings s, Device device)
+    {
+        model.Eval();
+        try
+        {
+            using var noGrad = Torch.NoGrad();
+            var windows = Math.Min((corpus.ValidationCount - 1) / s.Context, (long)s.EvalBatches * s.Batch);
+            double sum = 0;
+            long count = 0;
+            var window = new int[s.Context + 1];
+            for (long start = 0; start < windows; start += s.Batch)
+            {
+                var rows = (int)Math.Min(s.Batch, windows - start);
+                var inputs = new long[rows * s.Context];
+                var targets = new long[rows * s.Context];
+                for (var row = 0; row < rows; row++)
+                {
+                    corpus.ReadValidation((start + row) * s.Context, window);
+                    for (var t = 0; t < s.Context; t++)
+                    {
+                        inputs[row * s.Context + t] = window[t];
+                        targets[row * s.Context + t] = window[t + 1];
+                    }
+                }
+                using var scope = TensorScope.Enter();
+                using var output = model.Run(new Dictionary<string, Tensor> { ["tokens"] = Tensor.From<long>(inputs, [rows, s.Context], device) });
+                sum += model.Loss(output, Tensor.From<long>(targets, [rows, s.Context], device)).Item() * rows;
+                count += rows;
+            }
+            return count == 0 ? double.NaN : sum / count;
+        }
+        finally
+        {
+            model.Train();
+        }
+    }
+
+    /// <summary>Identifies a tokenizer for the token cache: kind and a hash of its saved files.</summary>
+    public static string TokenizerKey(ITokenizer tokenizer)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "liquid-tokenizer-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            tokenizer.Save(directory);
+            var text = string.Join("\n", Directory.GetFiles(directory).Order(StringComparer.Ordinal).Select(File.ReadAllText));
+            return tokenizer.Kind + ":" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>Where tokenized corpora are cached: LIQUID_CACHE, else ~/.cache/liquid/tokens.</summary>
+    public static string CacheDirectory() =>
+        Environment.GetEnvironmentVariable("LIQUID_CACHE") is { Length: > 0 } cache
+            ? cache
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "liquid", "tokens");
+}
+
+/// <summary>Training cannot go on.</summary>
+public sealed class TrainingException(string message) : Exception(message);

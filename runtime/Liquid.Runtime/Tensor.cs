@@ -62,7 +62,7 @@ public sealed partial class Tensor : IDisposable
         {
             if (_shape is null)
             {
-                var shape = new long[Rank];
+                var shape = new long[Native.lq_tensor_dim(H())];
                 Check(Native.lq_tensor_shape(H(), shape, shape.Length));
                 _shape = shape;
             }

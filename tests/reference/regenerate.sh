@@ -14,6 +14,16 @@ if ! "$python" -c "import torch" 2>/dev/null; then
 fi
 
 shopt -s nullglob
+# Generators are named make_*.py; any other script that runs as a program would be silently skipped.
+for script in "$here"/*.py; do
+    name="$(basename "$script")"
+    case "$name" in make_*.py | safetensors_io.py) continue ;; esac
+    if grep -q '^if __name__ == "__main__":' "$script"; then
+        echo "regenerate.sh: $name runs as a program but is not named make_*.py" >&2
+        exit 1
+    fi
+done
+
 scripts=("$here"/make_*.py)
 if [ ${#scripts[@]} -eq 0 ]; then
     echo "regenerate.sh: no make_*.py in $here" >&2

@@ -10,6 +10,14 @@ namespace lq {
 
 namespace {
 thread_local std::string last_error;
+
+// libtorch symbolizes a C++ backtrace for every c10::Error it constructs (milliseconds each). We
+// report what_without_backtrace() only, so the process-wide fetcher is replaced by a no-op: a
+// failing op then costs microseconds, like any other call.
+const bool quiet_backtraces = [] {
+  c10::SetStackTraceFetcher([] { return std::string(); });
+  return true;
+}();
 }
 
 void set_last_error(const std::string& message) { last_error = message; }

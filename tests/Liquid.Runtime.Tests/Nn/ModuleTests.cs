@@ -427,11 +427,8 @@ public class ModuleTests
     }
 }
 
-[CollectionDefinition(nameof(NnLiveTensorCount), DisableParallelization = true)]
-public sealed class NnLiveTensorCount;
-
 /// <summary>Native handle counts; alone in a non-parallel collection so other tests cannot move the count.</summary>
-[Collection(nameof(NnLiveTensorCount))]
+[Collection(LiveTensorCountCollection.Name)]
 public class ModuleLifetimeTests
 {
     private static long Settled()

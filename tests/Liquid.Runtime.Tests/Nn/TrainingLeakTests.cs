@@ -7,17 +7,10 @@ using Xunit.Abstractions;
 namespace Liquid.Runtime.Tests.Nn;
 
 /// <summary>
-/// Tests that read <see cref="Torch.LiveTensors"/>, a process-wide count: they run alone, after
-/// every parallel collection has finished.
-/// </summary>
-[CollectionDefinition("LiveTensorCount", DisableParallelization = true)]
-public sealed class LiveTensorCountCollection;
-
-/// <summary>
 /// A long training run must not leak: native tensors and resident memory stay flat over 10,000
 /// steps of a small MLP with AdamW and gradient clipping, and everything is freed at the end.
 /// </summary>
-[Collection("LiveTensorCount")]
+[Collection(LiveTensorCountCollection.Name)]
 public sealed class TrainingLeakTests(ITestOutputHelper output)
 {
     private const int Steps = 10_000;

@@ -1,20 +1,33 @@
 using System.Diagnostics;
 using System.Globalization;
+using BenchmarkDotNet.Running;
+using Liquid.Benchmarks;
 using Liquid.Runtime;
 
-// Micro-measurements driven by the scripts beside this project (per-op.sh, threads.sh). Each run
-// prints one JSON line so the scripts can alternate it with the PyTorch side and take medians.
+// Modes:
+//   per-op ITERATIONS      per-op overhead (benchmarks/per-op.sh), one JSON line
+//   threads N              1024² matmul GFLOP/s and a small-op loop at N threads (benchmarks/threads.sh)
+//   compare [--quick] CASE...  the cases of benchmarks/compare.sh, one JSON line each (Compare.cs)
+//   bdn [BenchmarkDotNet options]  the BenchmarkDotNet suites (Suites.cs), e.g. bdn --filter '*Layer*'
 return args switch
 {
     ["per-op", var iterations] => PerOp(int.Parse(iterations, CultureInfo.InvariantCulture)),
     ["threads", var threads] => ThreadScaling(int.Parse(threads, CultureInfo.InvariantCulture)),
+    ["compare", .. var rest] => Compare.Run(rest),
+    ["bdn", .. var rest] => Bdn(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Liquid.Benchmarks per-op ITERATIONS | threads N");
+    Console.Error.WriteLine("usage: Liquid.Benchmarks per-op ITERATIONS | threads N | compare [--threads N] [--quick] CASE... | bdn [BenchmarkDotNet options]");
     return 2;
+}
+
+static int Bdn(string[] rest)
+{
+    var summaries = BenchmarkSwitcher.FromAssembly(typeof(ShortConfig).Assembly).Run(rest, new ShortConfig());
+    return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
 }
 
 // Per-op overhead: 4x4 tensors make the math negligible, so the time is interop, dispatch and

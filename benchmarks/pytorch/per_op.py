@@ -5,6 +5,9 @@ import time
 
 import torch
 
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from compare import set_threads  # noqa: E402  (sizes OpenMP and OpenBLAS, as our runtime does)
+
 
 def time_per_call(iterations, body):
     for _ in range(max(10, iterations // 10)):
@@ -16,7 +19,7 @@ def time_per_call(iterations, body):
 
 
 def per_op(iterations):
-    torch.set_num_threads(1)
+    set_threads(1)
     a = torch.randn(4, 4)
     b = torch.randn(4, 4)
     add = time_per_call(iterations, lambda: torch.add(a, b))
@@ -25,7 +28,9 @@ def per_op(iterations):
 
 
 def threads(n):
-    torch.set_num_threads(n)
+    # torch.set_num_threads sizes OpenMP only; OpenBLAS (the matmul) keeps its own pool, sized to the
+    # cores, unless told otherwise. Both follow n here, as Torch.SetThreads does on our side.
+    set_threads(n)
     x = torch.randn(1024, 1024)
     y = torch.randn(1024, 1024)
     seconds = time_per_call(20, lambda: torch.matmul(x, y)) / 1e6

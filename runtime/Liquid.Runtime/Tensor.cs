@@ -56,7 +56,11 @@ public sealed partial class Tensor : IDisposable
     public void Dispose() => _handle.Dispose();
 
     /// <summary>Sizes of each dimension (<c>tensor.shape</c>).</summary>
-    public long[] Shape
+    public long[] Shape => (long[])CachedShape.Clone();
+
+    // A tensor's sizes never change behind its handle (only SetData replaces them, and it drops the
+    // cache), so they are read once; Rank and Size use the cached array without copying it.
+    private long[] CachedShape
     {
         get
         {
@@ -66,21 +70,21 @@ public sealed partial class Tensor : IDisposable
                 Check(Native.lq_tensor_shape(H(), shape, shape.Length));
                 _shape = shape;
             }
-            return (long[])_shape.Clone();
+            return _shape;
         }
     }
 
     /// <summary>Number of dimensions (<c>tensor.dim()</c>).</summary>
-    public int Rank => _shape?.Length ?? (int)Native.lq_tensor_dim(H());
+    public int Rank => CachedShape.Length;
 
     /// <summary>Size of dimension <paramref name="dim"/>; negative values count from the end.</summary>
     public long Size(int dim)
     {
-        _ = Shape;
-        var d = dim < 0 ? dim + _shape!.Length : dim;
-        if ((uint)d >= (uint)_shape!.Length)
-            throw new ArgumentOutOfRangeException(nameof(dim), dim, $"tensor of rank {_shape.Length} has no dimension {dim}");
-        return _shape[d];
+        var shape = CachedShape;
+        var d = dim < 0 ? dim + shape.Length : dim;
+        if ((uint)d >= (uint)shape.Length)
+            throw new ArgumentOutOfRangeException(nameof(dim), dim, $"tensor of rank {shape.Length} has no dimension {dim}");
+        return shape[d];
     }
 
     /// <summary>Total number of elements (<c>tensor.numel()</c>).</summary>

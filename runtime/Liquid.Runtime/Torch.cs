@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Liquid.Runtime.Interop;
+using Liquid.Runtime.Nn;
 
 namespace Liquid.Runtime;
 
@@ -95,6 +96,59 @@ public static class Torch
 
     /// <summary>Turns gradient recording on (or off) on this thread until disposed (<c>torch.set_grad_enabled</c>).</summary>
     public static GradModeScope SetGradEnabled(bool enabled) => new(enabled);
+
+    /// <summary>
+    /// Turns inference mode on (or, with <paramref name="enabled"/> false, off again inside an outer one)
+    /// on this thread until disposed (<c>torch.inference_mode()</c>). Like <see cref="NoGrad"/>, nothing is
+    /// recorded for backward; in addition ops skip autograd's version counters and view tracking, so each
+    /// call costs less — what token-by-token generation wants.
+    /// </summary>
+    /// <remarks>
+    /// Tensors created inside are inference tensors: they can be read anywhere, but not saved for backward
+    /// or changed in place outside inference mode (a <see cref="KvCache"/> filled inside must be appended
+    /// to inside). As in PyTorch, a scope with <paramref name="enabled"/> false also turns gradient
+    /// recording on. Scopes must be disposed on the thread that created them, innermost first.
+    /// </remarks>
+    public static InferenceModeScope InferenceMode(bool enabled = true)
+    {
+        EnsureInitialized();
+        return new InferenceModeScope(enabled);
+    }
+
+    /// <summary>True inside <see cref="InferenceMode"/> on this thread (<c>torch.is_inference_mode_enabled</c>).</summary>
+    public static bool IsInferenceModeEnabled => Native.lq_inference_mode_enabled() == 1;
+}
+
+/// <summary>Leaves the inference-mode setting of <see cref="Torch.InferenceMode"/> when disposed.</summary>
+public sealed class InferenceModeScope : IDisposable
+{
+    [ThreadStatic] private static InferenceModeScope? s_innermost;
+
+    private readonly InferenceModeScope? _outer;
+    private readonly int _thread;
+    private nint _guard;
+
+    internal InferenceModeScope(bool enabled)
+    {
+        _guard = Native.lq_inference_mode_enter(enabled ? 1 : 0);
+        if (_guard == IntPtr.Zero) throw TorchException.FromLastError(nameof(Torch.InferenceMode));
+        _thread = Environment.CurrentManagedThreadId;
+        _outer = s_innermost;
+        s_innermost = this;
+    }
+
+    /// <summary>Restores the previous setting; throws if called on another thread or out of nesting order.</summary>
+    public void Dispose()
+    {
+        if (_guard == IntPtr.Zero) return;
+        if (Environment.CurrentManagedThreadId != _thread)
+            throw new InvalidOperationException("an inference-mode scope must be disposed on the thread that entered it");
+        if (s_innermost != this)
+            throw new InvalidOperationException("inference-mode scopes must be disposed innermost first");
+        Native.lq_inference_mode_exit(_guard);
+        _guard = IntPtr.Zero;
+        s_innermost = _outer;
+    }
 }
 
 /// <summary>Restores the previous grad mode when disposed.</summary>

@@ -83,6 +83,33 @@ public class FunctionalReferenceTests
         AssertMatches("linear.nobias.out", Functional.Linear(L("linear.nobias.x"), L("linear.nobias.weight")));
     }
 
+    /// <summary>
+    /// A single input row runs as a matrix-vector product (faster for one decoding step); it must give
+    /// the rows the general path gives, with and without bias, for 1-D and [1, 1, in] inputs.
+    /// </summary>
+    [Theory]
+    [InlineData(DType.Float32, 1e-5)]
+    [InlineData(DType.Float64, 1e-12)]
+    public void LinearOfOneRowEqualsTheGeneralPath(DType dtype, double rtol)
+    {
+        using var scope = TensorScope.Enter();
+        var weight = Tensor.Arange(7 * 5, DType.Float64).Mul(0.41).Sin().Reshape(7, 5).To(dtype);
+        var bias = Tensor.Arange(7, DType.Float64).Mul(0.9).Cos().To(dtype);
+        var rows = Tensor.Arange(3 * 5, DType.Float64).Mul(0.23).Cos().Reshape(3, 5).To(dtype);
+        var general = Functional.Linear(rows, weight, bias);           // three rows: matrix product
+        var generalNoBias = Functional.Linear(rows, weight);
+        for (var r = 0; r < 3; r++)
+        {
+            var row = rows.Select(0, r);
+            var one = Functional.Linear(row.Reshape(1, 1, 5), weight, bias);
+            Assert.Equal([1L, 1, 7], one.Shape);
+            TensorAssert.Close(general.Select(0, r), one.Reshape(7), rtol, 1e-6 * rtol);
+            var flat = Functional.Linear(row, weight);
+            Assert.Equal([7L], flat.Shape);
+            TensorAssert.Close(generalNoBias.Select(0, r), flat, rtol, 1e-6 * rtol);
+        }
+    }
+
     [Fact]
     public void Embedding()
     {

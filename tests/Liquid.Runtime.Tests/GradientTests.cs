@@ -319,6 +319,9 @@ public class GradientTests
     {
         ["linear"] = C(x => Functional.Linear(x[0], x[1], x[2]), U(2, 3), U(4, 3), U(4)),
         ["linear_no_bias_3d"] = C(x => Functional.Linear(x[0], x[1]), U(2, 2, 3), U(4, 3)),
+        // One input row takes the matrix-vector path (a decoding step).
+        ["linear_one_row"] = C(x => Functional.Linear(x[0], x[1], x[2]), U(1, 1, 3), U(4, 3), U(4)),
+        ["linear_one_row_no_bias"] = C(x => Functional.Linear(x[0], x[1]), U(3), U(4, 3)),
         ["embedding_weight"] = C(x => Functional.Embedding(Long([0, 2, 2, 3, 0, 1], 2, 3), x[0]), U(4, 3)),
         ["layer_norm"] = C(x => Functional.LayerNorm(x[0], [4], x[1], x[2]), U(2, 3, 4), U(4), U(4)),
         ["layer_norm_two_dims"] = C(x => Functional.LayerNorm(x[0], [2, 3], x[1], x[2], eps: 1e-3), U(2, 2, 3), U(2, 3), U(2, 3)),

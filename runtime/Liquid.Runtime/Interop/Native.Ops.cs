@@ -139,6 +139,7 @@ internal static partial class Native
 
     // fused.cpp
     [LibraryImport(Library)] public static partial nint lq_fused_swiglu(TensorHandle gate, TensorHandle up);
+    [LibraryImport(Library)] public static partial nint lq_single_query_attention(TensorHandle query, TensorHandle key, TensorHandle value, double scale, long window);
 
     // autograd.cpp
     [LibraryImport(Library)] public static partial int lq_backward(TensorHandle t, TensorHandle grad, int retainGraph);
@@ -147,4 +148,7 @@ internal static partial class Native
     [LibraryImport(Library)] public static partial nint lq_detach(TensorHandle t);
     [LibraryImport(Library)] public static partial int lq_grad_enabled();
     [LibraryImport(Library)] public static partial void lq_set_grad_enabled(int enabled);
+    [LibraryImport(Library)] public static partial nint lq_inference_mode_enter(int enabled);
+    [LibraryImport(Library)] public static partial void lq_inference_mode_exit(nint guard);
+    [LibraryImport(Library)] public static partial int lq_inference_mode_enabled();
 }

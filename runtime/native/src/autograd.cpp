@@ -28,3 +28,18 @@ LQ_API lq_tensor lq_detach(lq_tensor t) { LQ_TENSOR(lq::ref(t).detach()) }
 // Grad mode is thread-local in libtorch, as it is in .NET's scope object that toggles it.
 LQ_API int32_t lq_grad_enabled() { return c10::GradMode::is_enabled() ? 1 : 0; }
 LQ_API void lq_set_grad_enabled(int32_t enabled) { c10::GradMode::set_enabled(enabled != 0); }
+
+// Inference mode (torch.inference_mode): ops skip autograd's bookkeeping entirely (no version
+// counters, no view tracking, no graph), which makes each call cheaper than under no_grad. libtorch's
+// guard is an RAII object that restores the previous thread-local state when destroyed; .NET keeps
+// it on the heap and releases it on the same thread, innermost first (Torch.InferenceMode enforces it).
+LQ_API void* lq_inference_mode_enter(int32_t enabled) {
+  try {
+    return new c10::InferenceMode(enabled != 0);
+  } catch (const std::exception& e) {
+    lq::set_last_error(e.what());
+    return nullptr;
+  }
+}
+LQ_API void lq_inference_mode_exit(void* guard) { delete static_cast<c10::InferenceMode*>(guard); }
+LQ_API int32_t lq_inference_mode_enabled() { return c10::InferenceMode::is_enabled() ? 1 : 0; }

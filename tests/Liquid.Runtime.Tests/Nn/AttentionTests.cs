@@ -66,6 +66,119 @@ public class AttentionTests
         TensorAssert.Close(full, decoded, Rtol, Atol);
     }
 
+    /// <summary>softmax(scale·q·kᵀ)·v per query head, key/value head h / (H/KV), last W keys only: written out plainly.</summary>
+    private static Tensor SingleQueryReference(Tensor q, Tensor k, Tensor v, double scale, long window)
+    {
+        long heads = q.Size(1), kvHeads = k.Size(1), keys = k.Size(2), group = heads / kvHeads;
+        var first = window > 0 ? Math.Max(0, keys - window) : 0;
+        var outputs = new List<Tensor>();
+        for (long h = 0; h < heads; h++)
+        {
+            var query = q.Select(1, h);                                   // [B, 1, D]
+            var key = k.Select(1, h / group).Narrow(1, first, keys - first);   // [B, S', D]
+            var value = v.Select(1, h / group).Narrow(1, first, keys - first);
+            var weights = query.MatMul(key.Transpose(1, 2)).Mul(scale).Softmax(-1);
+            outputs.Add(weights.MatMul(value));                           // [B, 1, D]
+        }
+        return Tensor.Stack(outputs.ToArray(), 1);                        // [B, H, 1, D]
+    }
+
+    public static TheoryData<long, long, long, long> SingleQueryCases => new()
+    {
+        // heads, kv heads, keys, window (0 = none)
+        { 4, 4, 9, 0 }, { 4, 2, 9, 0 }, { 6, 1, 5, 0 }, { 4, 2, 9, 3 }, { 4, 4, 2, 5 }, { 2, 2, 1, 0 },
+    };
+
+    /// <summary>The fused path (no gradients) and the differentiable fallback both equal the plain formula.</summary>
+    [Theory]
+    [MemberData(nameof(SingleQueryCases))]
+    public void SingleQueryAttentionMatchesTheComposition(long heads, long kvHeads, long keys, long window)
+    {
+        using var scope = TensorScope.Enter();
+        Torch.ManualSeed(5);
+        var q = Tensor.Randn([2, heads, 1, 8], DType.Float64);
+        // Keys and values as a decoding cache holds them: a narrowed view of larger storage.
+        var k = Tensor.Randn([2, kvHeads, keys + 3, 8], DType.Float64).Narrow(2, 0, keys);
+        var v = Tensor.Randn([2, kvHeads, keys + 3, 8], DType.Float64).Narrow(2, 0, keys);
+        var expected = SingleQueryReference(q, k, v, 0.4, window);
+        using (Torch.NoGrad())
+            TensorAssert.Close(expected, Functional.SingleQueryAttention(q, k, v, 0.4, window), Rtol, Atol);
+        using (Torch.InferenceMode())
+            TensorAssert.Close(expected, Functional.SingleQueryAttention(q, k, v, 0.4, window), Rtol, Atol);
+        using (Torch.NoGrad())
+        {
+            var q32 = q.To(DType.Float32);
+            var fused = Functional.SingleQueryAttention(q32, k.To(DType.Float32), v.To(DType.Float32), 0.4, window);
+            Assert.Equal(DType.Float32, fused.DType);
+            TensorAssert.Close(expected, fused, 1e-5, 1e-6);
+        }
+        // With gradients required the composition runs, with autograd.
+        var leaf = q.Clone().RequiresGrad_();
+        var composed = Functional.SingleQueryAttention(leaf, k, v, 0.4, window);
+        Assert.True(composed.RequiresGrad);
+        TensorAssert.Close(expected, composed, Rtol, Atol);
+    }
+
+    [Fact]
+    public void SingleQueryAttentionGradientsMatchFiniteDifferences()
+    {
+        using var scope = TensorScope.Enter();
+        Torch.ManualSeed(6);
+        var q = Tensor.Randn([1, 4, 1, 3], DType.Float64).RequiresGrad_();
+        var k = Tensor.Randn([1, 2, 5, 3], DType.Float64).RequiresGrad_();
+        var v = Tensor.Randn([1, 2, 5, 3], DType.Float64).RequiresGrad_();
+        GradCheck.Check(x => Functional.SingleQueryAttention(x[0], x[1], x[2], 0.7, window: 3), [q, k, v]);
+    }
+
+    [Fact]
+    public void SingleQueryAttentionRejectsInconsistentShapes()
+    {
+        using var scope = TensorScope.Enter();
+        var q = Tensor.Zeros([1, 4, 1, 8]);
+        Assert.Throws<TorchException>(() => Functional.SingleQueryAttention(Tensor.Zeros([1, 4, 2, 8]), Tensor.Zeros([1, 4, 3, 8]), Tensor.Zeros([1, 4, 3, 8]), 1));
+        Assert.Throws<TorchException>(() => Functional.SingleQueryAttention(q, Tensor.Zeros([1, 3, 3, 8]), Tensor.Zeros([1, 3, 3, 8]), 1));
+        Assert.Throws<TorchException>(() => Functional.SingleQueryAttention(q, Tensor.Zeros([1, 4, 3, 8]), Tensor.Zeros([1, 4, 2, 8]), 1));
+        Assert.Throws<TorchException>(() => Functional.SingleQueryAttention(q, Tensor.Zeros([1, 4, 0, 8]), Tensor.Zeros([1, 4, 0, 8]), 1));
+    }
+
+    /// <summary>Generation runs in inference mode: cached decoding there equals the full pass too.</summary>
+    [Theory]
+    [InlineData(null)]
+    [InlineData(3L)]
+    public void CachedDecodingInInferenceModeEqualsFullPass(long? window)
+    {
+        var options = new AttentionOptions(Dim: 16, Heads: 4, KvHeads: 2, Window: window, Rope: new RopeOptions(Theta: 100), Bias: true);
+        using var attention = Create(options);
+        using var scope = TensorScope.Enter();
+        const long steps = 7;
+        var x = Input(2, steps, 16);
+        Tensor full;
+        using (Torch.NoGrad()) full = attention.Forward(x);
+        using var inference = Torch.InferenceMode();
+        using var cache = new KvCache(capacity: 2);
+        var pieces = new List<Tensor>();
+        for (long t = 0; t < steps; t++) pieces.Add(attention.Forward(x.Narrow(1, t, 1), cache));
+        TensorAssert.Close(full, Tensor.Cat(pieces.ToArray(), 1), Rtol, Atol);
+    }
+
+    /// <summary>
+    /// Rotary tables are built on first use and kept: built during inference-mode generation, they must
+    /// still be ordinary tensors that a later training step can save for backward.
+    /// </summary>
+    [Fact]
+    public void RotaryTablesBuiltInInferenceModeServeTrainingLater()
+    {
+        var options = new AttentionOptions(Dim: 16, Heads: 4, Rope: new RopeOptions(Theta: 100));
+        using var attention = Create(options);
+        attention.Train();
+        using var scope = TensorScope.Enter();
+        var x = Input(1, 5, 16);
+        using (Torch.InferenceMode()) attention.Forward(x);
+        var input = x.Clone().RequiresGrad_();
+        attention.Forward(input).Sum().Backward();
+        Assert.NotNull(input.Grad);
+    }
+
     [Fact]
     public void ClearedCacheStartsOver()
     {

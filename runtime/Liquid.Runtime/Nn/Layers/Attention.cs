@@ -77,30 +77,61 @@ public sealed partial class Attention : Module
         var offset = cache?.Length ?? 0;
 
         using var scope = TensorScope.Enter();
-        var parts = _qkv.Forward(input).Split([heads * headDim, kvHeads * headDim, kvHeads * headDim], -1);
-        var q = parts[0].View(batch, steps, heads, headDim).Transpose(1, 2);
-        var k = parts[1].View(batch, steps, kvHeads, headDim).Transpose(1, 2);
-        var v = parts[2].View(batch, steps, kvHeads, headDim).Transpose(1, 2);
+        // [B, T, (H + 2·KV)·D] → [B, H + 2·KV, T, D], then q | k | v along the head axis: three ops
+        // and views only (the same layout as splitting the last axis first, with fewer calls).
+        var parts = _qkv.Forward(input).View(batch, steps, heads + 2 * kvHeads, headDim).Transpose(1, 2)
+            .Split([heads, kvHeads, kvHeads], 1);
+        var (q, k, v) = (parts[0], parts[1], parts[2]);
         if (_rope is not null)
         {
             q = _rope.Apply(q, offset);
             k = _rope.Apply(k, offset);
         }
         if (cache is not null) (k, v) = cache.Append(k, v);
-        var keys = k.Size(2);
+        var keys = offset + steps;
 
-        // [B, KvHeads, G·T, D]: the queries of one group share their keys.
-        var queries = q.Mul(1.0 / Math.Sqrt(headDim)).Reshape(batch, kvHeads, group * steps, headDim);
-        var scores = queries.MatMul(k.Transpose(-2, -1)).View(batch, kvHeads, group, steps, keys);
-        if (Options.Causal) scores = scores.MaskedFill(BlockedPositions(steps, keys, input.Device), double.NegativeInfinity);
-        var weights = scores.Softmax(-1);
-        if (Training && Options.Dropout > 0) weights = Functional.Dropout(weights, Options.Dropout, training: true);
-        var context = weights.View(batch, kvHeads, group * steps, keys).MatMul(v)
-            .View(batch, heads, steps, headDim).Transpose(1, 2).Reshape(batch, steps, heads * headDim);
+        Tensor context;
+        if (steps == 1 && !(Training && Options.Dropout > 0))
+        {
+            // One new query per head (a decoding step): the fused single-query path, which also
+            // applies the window; it falls back to the composition below when gradients are needed.
+            context = Functional.SingleQueryAttention(q, k, v, 1.0 / Math.Sqrt(headDim), Options.Window ?? 0);
+        }
+        else
+        {
+            context = Attend(q, k, v, batch, steps, keys, input.Device);
+        }
+        context = context.Transpose(1, 2).Reshape(batch, steps, heads * headDim);
         var output = _proj.Forward(context);
         if (Training && Options.Dropout > 0) output = Functional.Dropout(output, Options.Dropout, training: true);
         return scope.Keep(output);
     }
+
+    /// <summary>softmax(q·kᵀ/√D + mask)·v for q [B, H, T, D] and k, v [B, KV, S, D]; returns [B, H, T, D] (in the caller's scope).</summary>
+    private Tensor Attend(Tensor q, Tensor k, Tensor v, long batch, long steps, long keys, Device device)
+    {
+        long heads = Options.Heads, kvHeads = Options.KeyValueHeads, headDim = Options.HeadDim, group = heads / kvHeads;
+        // With groups, [B, KvHeads, G·T, D]: the queries of one group share their keys (no copy of K
+        // or V). Plain multi-head attention (G = 1) needs none of the regrouping views.
+        var queries = q.Mul(1.0 / Math.Sqrt(headDim));
+        if (group > 1) queries = queries.Reshape(batch, kvHeads, group * steps, headDim);
+        var scores = queries.MatMul(k.Transpose(-2, -1));
+        if (group > 1) scores = scores.View(batch, kvHeads, group, steps, keys);
+        if (HidesKeys(steps, keys)) scores = scores.MaskedFill(BlockedPositions(steps, keys, device), double.NegativeInfinity);
+        var weights = scores.Softmax(-1);
+        if (Training && Options.Dropout > 0) weights = Functional.Dropout(weights, Options.Dropout, training: true);
+        if (group > 1) weights = weights.View(batch, kvHeads, group * steps, keys);
+        var context = weights.MatMul(v);
+        return group > 1 ? context.View(batch, heads, steps, headDim) : context;
+    }
+
+    /// <summary>
+    /// Whether any of the <paramref name="steps"/> newest queries must not see one of the
+    /// <paramref name="keys"/> keys. A single new query (one decoding step) sees every cached key
+    /// unless a window shorter than the keys hides the oldest, so the mask is skipped there.
+    /// </summary>
+    private bool HidesKeys(long steps, long keys) =>
+        Options.Causal && (steps > 1 || (Options.Window is { } window && keys > window));
 
     /// <summary>True where query i (at position keys − steps + i) must not see key j.</summary>
     private Tensor BlockedPositions(long steps, long keys, Device device)

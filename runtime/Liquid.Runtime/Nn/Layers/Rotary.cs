@@ -59,6 +59,9 @@ public sealed class RotaryEmbedding : IDisposable
         _cos?.Dispose();
         _sin?.Dispose();
         using var scope = TensorScope.Enter();
+        // The tables outlive this call: make them ordinary tensors even when the first call runs in
+        // inference mode (generation), so that training later can still save them for backward.
+        using var normalTensors = Torch.InferenceMode(false);
         using var noGrad = Torch.NoGrad();
         var exponents = Tensor.Arange(0L, RotaryDim, 2L, DType.Float64).Div((double)RotaryDim);
         var inverseFrequencies = exponents.Mul(-Math.Log(Options.Theta)).Exp();

@@ -89,6 +89,17 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Element type (<c>tensor.dtype</c>).</summary>
     public DType DType => _dtype ??= (DType)Native.lq_tensor_dtype(H());
 
+    /// <summary>
+    /// Replaces this tensor's data with <paramref name="source"/>'s (<c>tensor.data = source</c>), keeping
+    /// its identity; the cached shape and dtype are dropped, since either may change.
+    /// </summary>
+    internal void SetData(Tensor source, [CallerMemberName] string op = "")
+    {
+        Check(Native.lq_set_data(H(), source.H()), op);
+        _shape = null;
+        _dtype = null;
+    }
+
     /// <summary>Where the tensor lives (<c>tensor.device</c>).</summary>
     public Device Device
     {

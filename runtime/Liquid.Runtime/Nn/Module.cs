@@ -1,5 +1,3 @@
-using Liquid.Runtime.Interop;
-
 namespace Liquid.Runtime.Nn;
 
 /// <summary>
@@ -133,7 +131,7 @@ public abstract class Module : IDisposable
         {
             var target = dtype is { } d && tensor.DType.IsFloatingPoint() ? d : tensor.DType;
             using var moved = tensor.Detach().To(device, target);
-            Tensor.Check(Native.lq_set_data(tensor.H(), moved.H()), nameof(To));
+            tensor.SetData(moved, nameof(To));
         }
         return this;
     }

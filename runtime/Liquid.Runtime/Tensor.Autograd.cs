@@ -45,6 +45,17 @@ public sealed partial class Tensor
     /// <summary>The same values cut from the autograd graph, sharing storage (<c>tensor.detach</c>).</summary>
     public Tensor Detach() => Wrap(Native.lq_detach(H()));
 
+    /// <summary>
+    /// Replaces this tensor's data in place, keeping its identity (PyTorch's <c>param.data = x</c>);
+    /// used to move or convert module parameters. Cached shape and dtype are dropped.
+    /// </summary>
+    internal void SetData(Tensor data, [System.Runtime.CompilerServices.CallerMemberName] string op = "")
+    {
+        Check(Native.lq_set_data(H(op), data.H(op)), op);
+        _shape = null;
+        _dtype = null;
+    }
+
     // Optional tensor arguments cross the ABI as a null handle.
     internal static readonly TensorHandle TensorHandleNull = new();
 }

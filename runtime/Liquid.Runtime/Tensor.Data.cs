@@ -61,6 +61,7 @@ public sealed partial class Tensor
     /// </summary>
     public unsafe T[] ToArray<T>() where T : unmanaged
     {
+        _ = H(); // a disposed tensor is reported as used by ToArray, not by the DType read below
         var dtype = DTypes.Of<T>();
         if (dtype != DType)
         {

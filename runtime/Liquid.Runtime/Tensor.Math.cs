@@ -279,8 +279,8 @@ public sealed partial class Tensor
     public Tensor LeakyRelu(double slope = 0.01) => Wrap(Native.lq_leaky_relu(H(), slope));
 
     /// <summary>Limits values to [min, max]; either bound may be omitted (<c>torch.clamp</c>).</summary>
-    public Tensor Clamp(double? min = null, double? max = null) =>
-        Wrap(Native.lq_clamp(H(), min.HasValue ? 1 : 0, min ?? 0, max.HasValue ? 1 : 0, max ?? 0));
+    public Tensor Clamp(Scalar? min = null, Scalar? max = null) =>
+        Wrap(Native.lq_clamp(H(), min.HasValue ? 1 : 0, (min ?? 0).Native, max.HasValue ? 1 : 0, (max ?? 0).Native));
 
     /// <summary>Softmax along <paramref name="dim"/> (<c>torch.softmax</c>).</summary>
     public Tensor Softmax(long dim) => Wrap(Native.lq_softmax(H(), dim));

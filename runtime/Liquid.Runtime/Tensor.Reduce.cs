@@ -25,25 +25,26 @@ public sealed partial class Tensor
     /// <summary>Product of all elements (<c>torch.prod</c>).</summary>
     public Tensor Prod() => Wrap(Native.lq_prod(H()));
 
-    /// <summary>Variance of all elements; <paramref name="correction"/> 1 is Bessel's (<c>torch.var</c>).</summary>
-    public Tensor Var(long correction = 1) => Wrap(Native.lq_var(H(), [], 0, correction, 0));
+    /// <summary>
+    /// Variance over every element, or along <paramref name="dim"/> (<c>torch.var</c>);
+    /// <paramref name="correction"/> 1 is Bessel's (unbiased), 0 the population variance.
+    /// </summary>
+    public Tensor Var(long? dim = null, long correction = 1, bool keepDim = false) => dim is { } d
+        ? Wrap(Native.lq_var(H(), [d], 1, correction, keepDim ? 1 : 0))
+        : Wrap(Native.lq_var(H(), [], 0, correction, keepDim ? 1 : 0));
 
-    /// <summary>Variance along <paramref name="dim"/> (<c>torch.var(dim)</c>).</summary>
-    public Tensor Var(long dim, long correction = 1, bool keepDim = false) =>
-        Wrap(Native.lq_var(H(), [dim], 1, correction, keepDim ? 1 : 0));
+    /// <summary>Standard deviation over every element, or along <paramref name="dim"/> (<c>torch.std</c>).</summary>
+    public Tensor Std(long? dim = null, long correction = 1, bool keepDim = false) => dim is { } d
+        ? Wrap(Native.lq_std(H(), [d], 1, correction, keepDim ? 1 : 0))
+        : Wrap(Native.lq_std(H(), [], 0, correction, keepDim ? 1 : 0));
 
-    /// <summary>Standard deviation of all elements (<c>torch.std</c>).</summary>
-    public Tensor Std(long correction = 1) => Wrap(Native.lq_std(H(), [], 0, correction, 0));
-
-    /// <summary>Standard deviation along <paramref name="dim"/> (<c>torch.std(dim)</c>).</summary>
-    public Tensor Std(long dim, long correction = 1, bool keepDim = false) =>
-        Wrap(Native.lq_std(H(), [dim], 1, correction, keepDim ? 1 : 0));
-
-    /// <summary>p-norm of all elements (<c>torch.norm</c>).</summary>
-    public Tensor Norm(double p = 2) => Wrap(Native.lq_norm(H(), p, [], 0, 0));
-
-    /// <summary>p-norm along <paramref name="dim"/> (<c>torch.norm(p, dim)</c>).</summary>
-    public Tensor Norm(long dim, double p = 2, bool keepDim = false) => Wrap(Native.lq_norm(H(), p, [dim], 1, keepDim ? 1 : 0));
+    /// <summary>
+    /// p-norm of every element (Frobenius for p = 2), or along <paramref name="dim"/> (<c>torch.norm(p, dim)</c>).
+    /// p comes first, as in PyTorch, so <c>Norm(1)</c> is the L1 norm.
+    /// </summary>
+    public Tensor Norm(double p = 2, long? dim = null, bool keepDim = false) => dim is { } d
+        ? Wrap(Native.lq_norm(H(), p, [d], 1, keepDim ? 1 : 0))
+        : Wrap(Native.lq_norm(H(), p, [], 0, keepDim ? 1 : 0));
 
     /// <summary>log Σ eˣ along <paramref name="dim"/>, computed stably (<c>torch.logsumexp</c>).</summary>
     public Tensor LogSumExp(long dim, bool keepDim = false) => Wrap(Native.lq_logsumexp(H(), [dim], 1, keepDim ? 1 : 0));

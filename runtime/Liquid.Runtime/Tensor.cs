@@ -62,7 +62,7 @@ public sealed partial class Tensor : IDisposable
         {
             if (_shape is null)
             {
-                var shape = new long[Rank];
+                var shape = new long[Native.lq_tensor_dim(H())];
                 Check(Native.lq_tensor_shape(H(), shape, shape.Length));
                 _shape = shape;
             }
@@ -88,6 +88,7 @@ public sealed partial class Tensor : IDisposable
 
     /// <summary>Element type (<c>tensor.dtype</c>).</summary>
     public DType DType => _dtype ??= (DType)Native.lq_tensor_dtype(H());
+
 
     /// <summary>Where the tensor lives (<c>tensor.device</c>).</summary>
     public Device Device
@@ -134,27 +135,28 @@ public sealed partial class Tensor : IDisposable
         using var flat = Reshape(-1);
         using var head = flat.Narrow(0, 0, Math.Min(count, PreviewLimit));
         var values = head.ToArray<double>();
+        Func<double, string> format = DType == DType.Bool ? v => v != 0 ? "true" : "false" : Format;
         if (count > PreviewLimit)
         {
-            text.Append('[').Append(string.Join(", ", values.Select(Format))).Append(", … (").Append(count).Append(" values)]");
+            text.Append('[').Append(string.Join(", ", values.Select(format))).Append(", … (").Append(count).Append(" values)]");
             return;
         }
         var position = 0;
-        AppendNested(text, shape, 0, values, ref position);
+        AppendNested(text, shape, 0, values, format, ref position);
     }
 
-    private static void AppendNested(StringBuilder text, long[] shape, int dim, double[] values, ref int position)
+    private static void AppendNested(StringBuilder text, long[] shape, int dim, double[] values, Func<double, string> format, ref int position)
     {
         if (dim == shape.Length)
         {
-            text.Append(Format(values[position++]));
+            text.Append(format(values[position++]));
             return;
         }
         text.Append('[');
         for (var k = 0; k < shape[dim]; k++)
         {
             if (k > 0) text.Append(", ");
-            AppendNested(text, shape, dim + 1, values, ref position);
+            AppendNested(text, shape, dim + 1, values, format, ref position);
         }
         text.Append(']');
     }

@@ -75,6 +75,9 @@ public static class Torch
         }
     }
 
+    /// <summary>True when <see cref="SetThreads"/> also sizes OpenBLAS's own thread pool (OpenBLAS is libtorch's BLAS).</summary>
+    public static bool ControlsBlasThreads => Native.lq_openblas_threads_controlled() == 1;
+
     /// <summary>True when libtorch was built with CUDA and a GPU is visible (<c>torch.cuda.is_available</c>).</summary>
     public static bool CudaIsAvailable => Native.lq_cuda_is_available() == 1;
 

@@ -92,6 +92,10 @@ def save(path, tensors, metadata=None):
                 stream.write(chunk)
             stream.flush()
             os.fsync(stream.fileno())
+        # mkstemp creates 0600; give the file the permissions a plain open() would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp_path, 0o666 & ~umask)
         os.replace(temp_path, path)
     except BaseException:
         if os.path.exists(temp_path):

@@ -79,7 +79,7 @@ internal static partial class Native
     [LibraryImport(Library)] public static partial nint lq_gelu(TensorHandle t, int tanhApproximation);
     [LibraryImport(Library)] public static partial nint lq_softplus(TensorHandle t, double beta, double threshold);
     [LibraryImport(Library)] public static partial nint lq_leaky_relu(TensorHandle t, double slope);
-    [LibraryImport(Library)] public static partial nint lq_clamp(TensorHandle t, int hasMin, double min, int hasMax, double max);
+    [LibraryImport(Library)] public static partial nint lq_clamp(TensorHandle t, int hasMin, NativeScalar min, int hasMax, NativeScalar max);
     [LibraryImport(Library)] public static partial nint lq_softmax(TensorHandle t, long dim);
     [LibraryImport(Library)] public static partial nint lq_log_softmax(TensorHandle t, long dim);
     [LibraryImport(Library)] public static partial int lq_allclose(TensorHandle a, TensorHandle b, double rtol, double atol);

@@ -15,6 +15,7 @@ internal static partial class Native
     [LibraryImport(Library)] public static partial nint lq_torch_version();
     [LibraryImport(Library)] public static partial int lq_set_num_threads(int threads);
     [LibraryImport(Library)] public static partial int lq_get_num_threads();
+    [LibraryImport(Library)] public static partial int lq_openblas_threads_controlled();
     [LibraryImport(Library)] public static partial int lq_manual_seed(ulong seed);
     [LibraryImport(Library)] public static partial nint lq_get_rng_state();
     [LibraryImport(Library)] public static partial int lq_set_rng_state(TensorHandle state);

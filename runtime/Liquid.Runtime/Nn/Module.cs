@@ -1,5 +1,3 @@
-using Liquid.Runtime.Interop;
-
 namespace Liquid.Runtime.Nn;
 
 /// <summary>
@@ -29,6 +27,8 @@ public abstract class Module : IDisposable
     protected Tensor RegisterParameter(string name, Tensor parameter)
     {
         CheckName(name);
+        // The module owns its parameters now; a scope open around construction must not free them.
+        parameter.Scope?.Detach(parameter);
         parameter.RequiresGrad = true;
         _parameters.Add((name, parameter));
         return parameter;
@@ -41,6 +41,7 @@ public abstract class Module : IDisposable
     protected Tensor RegisterBuffer(string name, Tensor buffer, bool persistent = true)
     {
         CheckName(name);
+        buffer.Scope?.Detach(buffer);
         _buffers.Add((name, buffer, persistent));
         return buffer;
     }
@@ -132,8 +133,9 @@ public abstract class Module : IDisposable
         foreach (var tensor in all)
         {
             var target = dtype is { } d && tensor.DType.IsFloatingPoint() ? d : tensor.DType;
-            using var moved = tensor.Detach().To(device, target);
-            Tensor.Check(Native.lq_set_data(tensor.H(), moved.H()), nameof(To));
+            using var detached = tensor.Detach();
+            using var moved = detached.To(device, target);
+            tensor.SetData(moved);
         }
         return this;
     }

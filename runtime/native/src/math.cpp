@@ -88,10 +88,11 @@ LQ_API lq_tensor lq_softplus(lq_tensor t, double beta, double threshold) {
 }
 LQ_API lq_tensor lq_leaky_relu(lq_tensor t, double slope) { LQ_TENSOR(at::leaky_relu(lq::ref(t), slope)) }
 
-// Either bound may be absent (has_min/has_max = 0), as in torch.clamp(x, min=None, max=...).
-LQ_API lq_tensor lq_clamp(lq_tensor t, int32_t has_min, double min, int32_t has_max, double max) {
-  LQ_TENSOR(at::clamp(lq::ref(t), has_min ? c10::optional<at::Scalar>(min) : c10::nullopt,
-                      has_max ? c10::optional<at::Scalar>(max) : c10::nullopt))
+// Either bound may be absent (has_min/has_max = 0), as in torch.clamp(x, min=None, max=...). Bounds
+// are tagged scalars so integer tensors clamped by integers stay integral.
+LQ_API lq_tensor lq_clamp(lq_tensor t, int32_t has_min, lq_scalar min, int32_t has_max, lq_scalar max) {
+  LQ_TENSOR(at::clamp(lq::ref(t), has_min ? c10::optional<at::Scalar>(lq::scalar(min)) : c10::nullopt,
+                      has_max ? c10::optional<at::Scalar>(lq::scalar(max)) : c10::nullopt))
 }
 
 LQ_API lq_tensor lq_softmax(lq_tensor t, int64_t dim) { LQ_TENSOR(at::softmax(lq::ref(t), dim)) }

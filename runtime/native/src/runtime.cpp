@@ -11,6 +11,14 @@ namespace lq {
 
 namespace {
 thread_local std::string last_error;
+
+// libtorch symbolizes a C++ backtrace for every c10::Error it constructs (milliseconds each). We
+// report what_without_backtrace() only, so the process-wide fetcher is replaced by a no-op: a
+// failing op then costs microseconds, like any other call.
+const bool quiet_backtraces = [] {
+  c10::SetStackTraceFetcher([] { return std::string(); });
+  return true;
+}();
 }
 
 void set_last_error(const std::string& message) { last_error = message; }
@@ -34,15 +42,36 @@ LQ_API const char* lq_torch_version() {
 }
 
 // OpenBLAS keeps its own thread pool next to OpenMP's; both must follow the setting or the two
-// cores are oversubscribed. OpenBLAS is found at run time because libtorch may use another BLAS.
+// cores are oversubscribed. OpenBLAS is found at run time because libtorch may use another BLAS,
+// and it is not in the global symbol scope when .NET dlopen()s us, so the already-loaded BLAS
+// libraries are asked by name.
+namespace {
+using blas_threads_fn = void (*)(int);
+
+blas_threads_fn find_openblas_set_num_threads() {
+  if (auto fn = reinterpret_cast<blas_threads_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) return fn;
+  for (const char* name : {"libblas.so.3", "libopenblas.so.0", "libopenblas.so"}) {
+    if (void* library = dlopen(name, RTLD_LAZY | RTLD_NOLOAD)) {
+      auto fn = reinterpret_cast<blas_threads_fn>(dlsym(library, "openblas_set_num_threads"));
+      dlclose(library);  // RTLD_NOLOAD took a reference; the library stays loaded by libtorch
+      if (fn) return fn;
+    }
+  }
+  return nullptr;
+}
+}  // namespace
+
 LQ_API int lq_set_num_threads(int32_t threads) {
   LQ_STATUS({
     if (threads < 1) throw std::invalid_argument("threads must be >= 1, got " + std::to_string(threads));
     at::set_num_threads(threads);
-    using set_fn = void (*)(int);
-    if (auto fn = reinterpret_cast<set_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(threads);
+    static const blas_threads_fn openblas = find_openblas_set_num_threads();
+    if (openblas) openblas(threads);
   })
 }
+
+// 1 when OpenBLAS's thread count is under our control (see lq_set_num_threads).
+LQ_API int32_t lq_openblas_threads_controlled() { return find_openblas_set_num_threads() != nullptr ? 1 : 0; }
 
 LQ_API int32_t lq_get_num_threads() { return at::get_num_threads(); }
 

@@ -55,10 +55,11 @@ public sealed partial class Attention : Module
     {
         options.Validate();
         Options = options;
+        // The rotary tables validate their own options: build them before any parameter is allocated.
+        if (options.Rope is not null) _rope = new RotaryEmbedding(options.HeadDim, options.Rope);
         var width = (options.Heads + 2 * options.KeyValueHeads) * options.HeadDim;
         _qkv = RegisterModule("qkv", new Linear(new LinearOptions(options.Dim, width, options.Bias, options.InitStd)));
         _proj = RegisterModule("proj", new Linear(new LinearOptions(options.Heads * options.HeadDim, options.Dim, options.Bias, options.ProjInitStd ?? options.InitStd)));
-        if (options.Rope is not null) _rope = new RotaryEmbedding(options.HeadDim, options.Rope);
     }
 
     /// <summary>The options this layer was built with.</summary>

@@ -131,9 +131,11 @@ public abstract class Optimizer : IDisposable
                 || g < 0 || g >= Groups.Count || p < 0 || p >= Groups[g].Parameters.Count)
                 throw new ArgumentException($"optimizer state key '{key}' does not match this optimizer's parameter groups");
             var parameter = Groups[g].Parameters[p];
-            // Buffers match their parameter's shape; counters are scalars.
+            // Buffers match their parameter's shape and dtype; counters are scalars.
             if (value.Rank > 0 && !parameter.Shape.AsSpan().SequenceEqual(value.Shape))
                 throw new ArgumentException($"optimizer state '{key}' has shape [{string.Join(", ", value.Shape)}] but its parameter has [{string.Join(", ", parameter.Shape)}]");
+            if (value.Rank > 0 && value.DType != parameter.DType)
+                throw new ArgumentException($"optimizer state '{key}' is {value.DType.Name()} but its parameter is {parameter.DType.Name()}");
             var slots = StateOf(parameter);
             if (slots.Remove(parts[2], out var previous)) previous.Dispose();
             using (Torch.NoGrad()) slots[parts[2]] = Owned(value.Clone());

@@ -9,7 +9,7 @@ namespace Liquid.Generator.Tests;
 /// </summary>
 public class SchemaTests
 {
-    private static string SchemaPath => Path.Combine(RepositoryRoot(), "generator", "schema", "liquid-model.schema.json");
+    private static string SchemaPath => Path.Combine(Liquid.Tests.RepositoryRoot.Path, "generator", "schema", "liquid-model.schema.json");
 
     [Fact]
     public void CommittedSchemaIsWhatTheLayerTableProduces()
@@ -44,16 +44,9 @@ public class SchemaTests
     [Fact]
     public void EveryModelFilePointsAtTheSchema()
     {
-        var models = Directory.GetFiles(Path.Combine(RepositoryRoot(), "models"), "*.model.yaml");
+        var models = Directory.GetFiles(Path.Combine(Liquid.Tests.RepositoryRoot.Path, "models"), "*.model.yaml");
         Assert.NotEmpty(models);
         foreach (var model in models)
             Assert.StartsWith("# yaml-language-server: $schema=../generator/schema/liquid-model.schema.json", File.ReadAllText(model));
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "Liquid.Compiler.sln"))) return directory.FullName;
-        throw new DirectoryNotFoundException("no Liquid.Compiler.sln above " + AppContext.BaseDirectory);
     }
 }

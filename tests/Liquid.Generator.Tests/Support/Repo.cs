@@ -3,10 +3,8 @@ namespace Liquid.Generator.Tests.Support;
 /// <summary>Paths in the source tree (not the build output), found from the test assembly's location.</summary>
 internal static class Repo
 {
-    private static readonly Lazy<string> s_root = new(FindRoot);
-
     /// <summary>The folder that holds <c>Liquid.Compiler.sln</c>.</summary>
-    public static string Root => s_root.Value;
+    public static string Root => Liquid.Tests.RepositoryRoot.Path;
 
     /// <summary><c>models/</c>: the project's own model files.</summary>
     public static string ModelsDirectory => Path.Combine(Root, "models");
@@ -28,11 +26,4 @@ internal static class Repo
 
     private static IReadOnlyList<string> ModelFilesIn(string directory) =>
         Directory.GetFiles(directory, "*.model.yaml").OrderBy(Path.GetFileName, StringComparer.Ordinal).ToList();
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "Liquid.Compiler.sln"))) return directory.FullName;
-        throw new DirectoryNotFoundException("no Liquid.Compiler.sln above " + AppContext.BaseDirectory);
-    }
 }

@@ -67,9 +67,23 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .WithTrackingName(Steps.Models);
 
         var emitted = models.Combine(ns)
-            .Select(static (pair, _) => new GeneratedSource(pair.Left.TypeName + ".g.cs", ModelEmitter.Emit(pair.Left, pair.Right)))
+            .Select(static (pair, _) => new GeneratedSource(pair.Left.TypeName + ".g.cs", ModelEmitter.Emit(pair.Left, pair.Right), pair.Left.FileName))
             .WithTrackingName(Steps.Emit);
-        context.RegisterSourceOutput(emitted, static (output, source) => output.AddSource(source.HintName, SourceText.From(source.Text, Encoding.UTF8)));
+        context.RegisterSourceOutput(emitted.Collect(), static (output, sources) =>
+        {
+            // Two files may declare one model name. Adding both sources would throw (hint names are
+            // unique) and drop every model of the project, so both are reported and left out instead.
+            foreach (var group in sources.GroupBy(source => source.HintName, StringComparer.OrdinalIgnoreCase))
+            {
+                if (group.Count() == 1)
+                {
+                    output.AddSource(group.Key, SourceText.From(group.First().Text, Encoding.UTF8));
+                    continue;
+                }
+                var files = string.Join(", ", group.Select(source => source.FileName + ".model.yaml").OrderBy(name => name, StringComparer.Ordinal));
+                output.ReportDiagnostic(Diagnostic.Create(Diagnostics.DuplicateName, Location.None, group.Key.Substring(0, group.Key.Length - ".g.cs".Length), $"by each of {files}"));
+            }
+        });
 
         var catalog = models.Select(static (model, _) => new CatalogEntry(model.FileName, model.TypeName)).Collect().Combine(ns)
             .Select(static (pair, _) => CatalogEmitter.Emit(pair.Left, pair.Right))
@@ -81,7 +95,8 @@ public sealed class ModelGenerator : IIncrementalGenerator
     internal static BindResult Compile(ParsedFile file)
     {
         var result = Binder.Bind(file);
-        return new BindResult(result.Model, file.Diagnostics.Concat(result.Diagnostics).ToEquatableArray());
+        // A file with any error produces no code, syntax errors (e.g. a repeated key) included.
+        return new BindResult(file.Diagnostics.Count == 0 ? result.Model : null, file.Diagnostics.Concat(result.Diagnostics).ToEquatableArray());
     }
 
     // A generator that throws is reported by the compiler as CS8785 and produces nothing for any
@@ -105,8 +120,8 @@ public sealed class ModelGenerator : IIncrementalGenerator
 /// <summary>A model file's path and text.</summary>
 internal sealed record SourceFile(string Path, string Text);
 
-/// <summary>Generated text and its hint name.</summary>
-internal sealed record GeneratedSource(string HintName, string Text);
+/// <summary>Generated text, its hint name and the model file it came from.</summary>
+internal sealed record GeneratedSource(string HintName, string Text, string FileName);
 
 /// <summary>What the catalog needs of a model.</summary>
 internal sealed record CatalogEntry(string FileName, string TypeName);

@@ -93,6 +93,7 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Element type (<c>tensor.dtype</c>).</summary>
     public DType DType => _dtype ??= (DType)Native.lq_tensor_dtype(H());
 
+
     /// <summary>Where the tensor lives (<c>tensor.device</c>).</summary>
     public Device Device
     {

@@ -9,11 +9,17 @@ namespace Liquid.Generator.Binding;
 /// <summary>The width of the stream's last dimension: C# inside modules and config, YAML spelling, default value.</summary>
 internal sealed record Width(string Module, string Bare, string Yaml, long Value, bool UsesIndex = false);
 
-/// <summary>What flows from layer to layer: token ids [B, T] or features [B, T, C].</summary>
-internal sealed record Stream(bool IsIds, int Rank, Width? Width)
+/// <summary>
+/// What flows from layer to layer: token ids [B, T] or features [B, T, C]. After a layer that failed
+/// to bind the shape <see cref="IsUnknown"/>, and later layers skip their shape checks rather than
+/// report errors that only repeat the first one.
+/// </summary>
+internal sealed record Stream(bool IsIds, int Rank, Width? Width, bool IsUnknown = false)
 {
     public static Stream FromInput(TensorSpec input) =>
         new(input.DType is "long" or "int", input.Dims.Count, null);
+
+    public static Stream Unknown { get; } = new(false, 3, null, IsUnknown: true);
 
     public string Display => IsIds ? "long[B, T]" : Width is null ? $"float[{Rank} dims]" : $"float[B, T, {Width.Yaml}]";
 }
@@ -45,8 +51,13 @@ internal sealed partial class Binder
         parameters = 0;
         foreach (var item in body.Items)
         {
+            var errors = ErrorCount;
             var layer = BindItem(item, scope, ref stream, out var count, index);
-            if (layer is null) continue;
+            if (layer is null)
+            {
+                if (ErrorCount > errors) stream = Stream.Unknown;
+                continue;
+            }
             result.Add(layer);
             parameters += count;
         }
@@ -102,6 +113,7 @@ internal sealed partial class Binder
         var before = stream;
         var inner = stream;
         var children = BindBody(sequence, scope, ref inner, out parameters, index);
+        if (before.IsUnknown || inner.IsUnknown) return null;
         if (inner.IsIds || before.Width is null || inner.Width is null || inner.Width.Value != before.Width.Value)
         {
             Report(Diagnostics.ShapeMismatch, key, $"a residual block must keep the shape of its input: it receives {before.Display} and its layers produce {inner.Display}");
@@ -133,10 +145,12 @@ internal sealed partial class Binder
         AddCheck($"{count.Value.Bare} < 1", $"$\"the repeat count {Escape(countScalar.Value)} must be at least 1, not {{{count.Value.Bare}}}\"");
 
         var stateName = "h";
+        YamlNode nameAt = mapping;
         if (Get(mapping, "name") is { } nameNode && ExpectScalar(nameNode, "the repeat's name", "a name") is { } nameScalar)
         {
             if (!IsStateName(nameScalar)) return null;
             stateName = nameScalar.Value;
+            nameAt = nameScalar;
         }
         var className = _blocks.Count == 0 ? _typeName + "Block" : _typeName + Names.Pascal(stateName) + "Block";
         if (Get(mapping, "class") is { } classNode && ExpectScalar(classNode, "the block's class name", "a C# type name") is { } classScalar)
@@ -153,7 +167,7 @@ internal sealed partial class Binder
             Report(Diagnostics.DuplicateName, mapping, className, "another repeat block generates this class; give one a 'class'");
             return null;
         }
-        if (!ClaimLayerName(scope, stateName, mapping)) return null;
+        if (!ClaimLayerName(scope, stateName, nameAt)) return null;
 
         if (Get(mapping, "block") is not YamlSequence block)
         {
@@ -161,19 +175,22 @@ internal sealed partial class Binder
             return null;
         }
 
-        // Bind the block once per index (arguments may vary with 'index' or 'cycle'); diagnostics and
-        // structure come from index 0, parameter counts from every index.
+        // Bind the block once per index when its arguments vary with 'index' or 'cycle'; diagnostics and
+        // structure come from index 0, parameter counts from every index. Identical blocks bind once.
         var blockScope = new LayerScope(scope, inBlock: true, new Dictionary<string, LayerSpec>(StringComparer.Ordinal));
         var inner = stream;
+        _indexUsed = false;
         var layers = BindBody(block, blockScope, ref inner, out var first);
+        var varies = _indexUsed;
+        if (stream.IsUnknown || inner.IsUnknown) return null;
         if (inner.IsIds != stream.IsIds || inner.Width?.Value != stream.Width?.Value)
         {
             Report(Diagnostics.ShapeMismatch, countNode, $"a repeated block must keep the shape of its input: it receives {stream.Display} and produces {inner.Display}");
             return null;
         }
-        parameters = first;
+        parameters = varies ? first : first * count.Value.Default.Int;
         var errors = ErrorCount;
-        for (var i = 1; i < count.Value.Default.Int && errors == ErrorCount; i++)
+        for (var i = 1; varies && i < count.Value.Default.Int && errors == ErrorCount; i++)
         {
             var again = stream;
             var silentScope = new LayerScope(scope, inBlock: true, new Dictionary<string, LayerSpec>(StringComparer.Ordinal));
@@ -195,15 +212,20 @@ internal sealed partial class Binder
 
     // ---- layers -----------------------------------------------------------------------------
 
-    /// <summary>An argument as bound: its C# text inside modules and its value at the index being bound.</summary>
-    private sealed record Arg(string CSharp, Value Value, YamlNode Node, bool IsConfigDependent, bool UsesIndex, string Bare);
+    /// <summary>
+    /// An argument as bound: its C# text inside modules and its value at the index being bound;
+    /// <see cref="IsNull"/> when that value is an explicit null (also when a cycle picks one).
+    /// </summary>
+    private sealed record Arg(string CSharp, Value Value, YamlNode Node, bool IsConfigDependent, bool UsesIndex, string Bare, bool IsNull = false);
 
     private LayerSpec? BindLayer(LayerKindInfo kind, YamlScalar key, YamlNode? argsNode, LayerScope scope, ref Stream stream, out long parameters, int index)
     {
         parameters = 0;
         var args = new Dictionary<string, Arg>(StringComparer.Ordinal);
+        var given = new HashSet<string>(StringComparer.Ordinal);
         var errors = ErrorCount;
         string? stateName = null;
+        YamlNode nameAt = key;
 
         if (argsNode is YamlMapping mapping)
         {
@@ -212,9 +234,14 @@ internal sealed partial class Binder
             {
                 var info = kind.Arg(entry.Key.Value);
                 if (info is null) continue;
+                given.Add(info.Name);
                 if (info.Name == "name")
                 {
-                    if (ExpectScalar(entry.Value, "a layer name", "a name") is { } nameScalar && IsStateName(nameScalar)) stateName = nameScalar.Value;
+                    if (ExpectScalar(entry.Value, "a layer name", "a name") is { } nameScalar && IsStateName(nameScalar))
+                    {
+                        stateName = nameScalar.Value;
+                        nameAt = nameScalar;
+                    }
                     continue;
                 }
                 if (BindArg(info, entry.Value, kind, scope, index) is { } arg) args[info.Name] = arg;
@@ -227,16 +254,18 @@ internal sealed partial class Binder
                 Report(Diagnostics.WrongType, argsNode, $"the arguments of '{kind.Name}'", "a mapping of arguments", argsNode.Describe());
                 return null;
             }
+            given.Add(kind.ScalarArg);
             if (BindArg(kind.Arg(kind.ScalarArg)!, argsNode, kind, scope, index) is { } arg) args[kind.ScalarArg] = arg;
         }
 
+        // A required argument that is present but wrong has been reported already; "needs" is for absent ones.
         foreach (var required in kind.Args.Where(a => a.Required))
-            if (!args.ContainsKey(required.Name) && (required.Name != kind.ScalarArg || argsNode is YamlMapping || argsNode is null || ErrorCount == errors))
+            if (!given.Contains(required.Name))
                 Report(Diagnostics.MissingKey, key, $"Layer '{kind.Name}'", required.Name);
         if (ErrorCount > errors) return null;
 
         stateName ??= DefaultName(scope, kind.Name);
-        if (!ClaimLayerName(scope, stateName, key)) return null;
+        if (!ClaimLayerName(scope, stateName, nameAt)) return null;
 
         var input = stream;
         var output = Transition(kind, key, args, scope, ref stream, out parameters);
@@ -282,6 +311,7 @@ internal sealed partial class Binder
                 ArgKind.Bool => "bool",
                 _ => "string",
             };
+            _indexUsed = true;
             var chosen = bound[index % bound.Count]!;
             var csharp = $"Cycle.Pick<{type}>(index, {string.Join(", ", bound.Select(b => b!.CSharp))})";
             return chosen with { CSharp = csharp, UsesIndex = true, Node = node };
@@ -289,7 +319,7 @@ internal sealed partial class Binder
         if (ExpectScalar(node, what, ExpectedWord(info)) is not { } scalar) return null;
         if (scalar.IsNull)
         {
-            if (info.Nullable) return new Arg("null", default, scalar, false, false, "null");
+            if (info.Nullable) return new Arg("null", default, scalar, false, false, "null", IsNull: true);
             Report(Diagnostics.WrongType, scalar, what, ExpectedWord(info), "null");
             return null;
         }
@@ -336,6 +366,12 @@ internal sealed partial class Binder
             case ArgKind.Reference:
                 return new Arg(scalar.Value, Value.Of(scalar.Value), scalar, false, false, scalar.Value);
             default:
+                // Free text is a custom layer's class, emitted into C# as written: it must be a type name.
+                if (!Names.IsQualifiedName(scalar.Value))
+                {
+                    Report(Diagnostics.InvalidName, scalar, scalar.Value, "class name", "use a fully qualified C# type name such as MyModels.TokenMixer");
+                    return null;
+                }
                 return new Arg(scalar.Value, Value.Of(scalar.Value), scalar, false, false, scalar.Value);
         }
     }
@@ -384,9 +420,10 @@ internal sealed partial class Binder
     private Stream? Transition(LayerKindInfo kind, YamlScalar key, Dictionary<string, Arg> args, LayerScope scope, ref Stream stream, out long parameters)
     {
         parameters = 0;
+        if (stream.IsUnknown && kind.Name != "token_embedding") return stream;
         if (kind.Name == "token_embedding")
         {
-            if (!stream.IsIds || stream.Rank != 2)
+            if (!stream.IsUnknown && (!stream.IsIds || stream.Rank != 2))
             {
                 Report(Diagnostics.ShapeMismatch, key, $"'token_embedding' takes token ids long[B, T] but receives {stream.Display}");
                 return null;
@@ -446,7 +483,7 @@ internal sealed partial class Binder
                 var headsArg = args["heads"];
                 if (!Positive(headsArg, "heads")) return null;
                 var heads = headsArg.Value.Int;
-                var kv = args.TryGetValue("kv_heads", out var kvArg) && kvArg.CSharp != "null" ? kvArg.Value.Int : heads;
+                var kv = args.TryGetValue("kv_heads", out var kvArg) && !kvArg.IsNull ? kvArg.Value.Int : heads;
                 if (c % heads != 0)
                 {
                     Report(Diagnostics.NotDivisible, headsArg.Node, $"heads ({heads}) must divide the model width {width.Yaml} ({c})");
@@ -457,18 +494,19 @@ internal sealed partial class Binder
                     Report(Diagnostics.NotDivisible, kvArg!.Node, $"kv_heads ({kv}) must divide heads ({heads})");
                     return null;
                 }
+                // Heads below 1 have a check of their own; the guard keeps Validate() from dividing by zero.
                 if (!width.UsesIndex && !headsArg.UsesIndex)
-                    AddCheck($"{Paren(width.Bare)} % {Paren(headsArg.Bare)} != 0",
+                    AddCheck($"{(headsArg.IsConfigDependent ? $"{Paren(headsArg.Bare)} != 0 && " : "")}{Paren(width.Bare)} % {Paren(headsArg.Bare)} != 0",
                         $"$\"heads ({{{headsArg.Bare}}}) must divide {Escape(width.Yaml)} ({{{width.Bare}}})\"");
                 if (kvArg is { IsConfigDependent: true, UsesIndex: false } && !headsArg.UsesIndex)
-                    AddCheck($"{Paren(headsArg.Bare)} % {Paren(kvArg.Bare)} != 0",
+                    AddCheck($"{Paren(kvArg.Bare)} < 1 || {Paren(headsArg.Bare)} % {Paren(kvArg.Bare)} != 0",
                         $"$\"kv_heads ({{{kvArg.Bare}}}) must divide heads ({{{headsArg.Bare}}})\"");
-                if (args.TryGetValue("window", out var window) && window.CSharp != "null" && window.Value.Int < 1)
+                if (args.TryGetValue("window", out var window) && !window.IsNull && window.Value.Int < 1)
                 {
                     Report(Diagnostics.OutOfRange, window.Node, $"window must be at least 1, not {window.Value.Int}");
                     return null;
                 }
-                if (args.TryGetValue("window", out window) && window.CSharp != "null" && !Flag(args, "causal", true))
+                if (args.TryGetValue("window", out window) && !window.IsNull && !Flag(args, "causal", true))
                 {
                     Report(Diagnostics.OutOfRange, window.Node, "a sliding window needs causal attention (query i sees keys i−W+1 … i)");
                     return null;
@@ -530,9 +568,20 @@ internal sealed partial class Binder
                     var inputWidth = l == 0 ? c : hidden * directions;
                     parameters += directions * (gates * hidden * (inputWidth + hidden) + (bias ? 2 * gates * hidden : 0));
                 }
+                // Both directions are concatenated. When a bool config (or a cycle) sets 'bidirectional',
+                // the width the next layer receives must follow it, not its default.
+                var flag = args.TryGetValue("bidirectional", out var b) && (b.IsConfigDependent || b.UsesIndex) ? b : null;
+                if (flag is null && directions == 1)
+                {
+                    stream = stream with { Width = WidthOf(hiddenArg) };
+                    break;
+                }
+                var (module, bare) = flag is null ? ("2", "2") : ($"({flag.CSharp} ? 2 : 1)", $"({flag.Bare} ? 2 : 1)");
+                var yaml = Render.Expression(ExpressionOf(hiddenArg));
                 stream = stream with
                 {
-                    Width = directions == 1 ? WidthOf(hiddenArg) : new Width($"2 * {Paren(hiddenArg.CSharp)}", $"2 * {Paren(hiddenArg.Bare)}", $"2 * {hiddenArg.Bare}", 2 * hidden),
+                    Width = new Width($"{module} * {Paren(hiddenArg.CSharp)}", $"{bare} * {Paren(hiddenArg.Bare)}",
+                        directions == 1 ? yaml : $"2 * {Paren(yaml)}", directions * hidden, hiddenArg.UsesIndex || flag is { UsesIndex: true }),
                 };
                 break;
             }
@@ -633,7 +682,7 @@ internal sealed partial class Binder
         if (p is >= 0 and < 1)
         {
             if (arg.IsConfigDependent && !arg.UsesIndex)
-                AddCheck($"{Paren(arg.Bare)} is < 0.0 or >= 1.0", $"$\"{name} ({Escape(YamlText(arg))}) must be in [0, 1), not {{{arg.Bare}}}\"");
+                AddCheck($"{Paren(arg.Bare)} is not (>= 0.0 and < 1.0)", $"$\"{name} ({Escape(YamlText(arg))}) must be in [0, 1), not {{{arg.Bare}}}\"");
             return true;
         }
         Report(Diagnostics.OutOfRange, arg.Node, $"{name} must be a probability in [0, 1), not {arg.Value}");

@@ -31,6 +31,8 @@ internal sealed partial class Binder
     private readonly List<BlockSpec> _blocks = new();
     private string _typeName = "Model";
     private bool _hasCustom;
+    // Set when an argument depends on the block index ('index' or a cycle): the repeat must then bind every block.
+    private bool _indexUsed;
 
     private Binder(ParsedFile file) => _file = file;
 
@@ -93,6 +95,8 @@ internal sealed partial class Binder
         {
             if (!Names.IsIdentifier(modelName.Value) || !char.IsUpper(modelName.Value[0]))
                 Report(Diagnostics.InvalidName, modelName, modelName.Value, "model name", "it becomes a C# type, so use PascalCase letters and digits, e.g. TinyGpt");
+            else if (modelName.Value == "ModelCatalog")
+                Report(Diagnostics.InvalidName, modelName, modelName.Value, "model name", "the generated catalog of models has that name");
             else _typeName = modelName.Value;
         }
 
@@ -209,7 +213,7 @@ internal sealed partial class Binder
             AddRangeCheck(name, property, value, max, "<=", "at most");
             if (declaredType == "enum" && values.Length > 0)
                 AddCheck($"{property} is not ({string.Join(" or ", values.Select(v => CSharpLiteral(Value.Of(v))))})",
-                    $"$\"{name} must be one of {string.Join(", ", values)}, not '{{{property}}}'\"");
+                    $"$\"{name} must be one of {Escape(string.Join(", ", values))}, not '{{{property}}}'\"");
         }
     }
 
@@ -268,6 +272,14 @@ internal sealed partial class Binder
 
     private static readonly string[] DTypes = ["long", "int", "float", "double", "bool"];
 
+    // What the emitted code already names: Forward's stream, residual branches, scope, state and
+    // loop variable (inputs are its parameters), and the members of ModelOutput and object (outputs
+    // become properties of a ModelOutput subclass).
+    private static bool IsForwardLocal(string name) =>
+        name is "x" or "scope" or "state" or "block" || (name[0] == 'h' && name.Skip(1).All(char.IsDigit));
+
+    private static readonly string[] OutputMembers = ["Output", "Extras", "AuxLosses", "Dispose", "Equals", "GetHashCode", "GetType", "ToString", "MemberwiseClone", "Finalize"];
+
     private List<TensorSpec> BindTensors(YamlNode node, string section)
     {
         var result = new List<TensorSpec>();
@@ -278,6 +290,16 @@ internal sealed partial class Binder
             if (!Names.IsIdentifier(name))
             {
                 Report(Diagnostics.InvalidName, entry.Key, name, $"{section} name", "use letters, digits and underscores");
+                continue;
+            }
+            if (section == "inputs" && IsForwardLocal(name))
+            {
+                Report(Diagnostics.InvalidName, entry.Key, name, "input name", "the generated Forward method uses it for a variable of its own (x, h, h2 …, scope, state, block)");
+                continue;
+            }
+            if (section == "outputs" && OutputMembers.Contains(Names.Pascal(name)))
+            {
+                Report(Diagnostics.InvalidName, entry.Key, name, "output name", $"the generated output class inherits a member '{Names.Pascal(name)}' from ModelOutput");
                 continue;
             }
             if (ExpectScalar(entry.Value, $"{section} '{name}'", "a type like long[B, T]") is not { } text) continue;
@@ -354,6 +376,7 @@ internal sealed partial class Binder
             ok = false;
         }
         if (!ok) return null;
+        if (usesIndex) _indexUsed = true;
         var values = new Dictionary<string, Value>(_values, StringComparer.Ordinal) { ["index"] = Value.Of((long)index) };
         var inexact = new List<string>();
         Value result;
@@ -369,7 +392,8 @@ internal sealed partial class Binder
         foreach (var message in inexact) Report(Diagnostics.NotDivisible, scalar, $"{what}: {message} with the default config");
         if (!usesIndex) AddDivisionChecks(expr);
         var module = Render.CSharp(expr, n => n == "index" ? "index" : "config." + _properties[n]);
-        var bare = Render.CSharp(expr, n => _properties[n]);
+        // 'index' exists only inside a block; checks built from Bare skip expressions that use it.
+        var bare = Render.CSharp(expr, n => n == "index" ? "index" : _properties[n]);
         return new BoundExpression(expr, module, bare, result, usesIndex);
     }
 
@@ -412,12 +436,23 @@ internal sealed partial class Binder
 
     private void AddCheck(string condition, string message)
     {
+        // A condition over literals only was decided while binding; emitted, it would be dead code
+        // (warning CS0162 in the models project) and read as noise.
+        if (IsConstant(condition)) return;
         if (_checkConditions.Add(condition)) _checks.Add(new CheckSpec(condition, message));
     }
 
+    private static bool IsConstant(string csharp) =>
+        !SyntaxFactory.ParseExpression(csharp).DescendantNodesAndSelf().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax>().Any();
+
     private static string Paren(string csharp) => csharp.All(c => char.IsLetterOrDigit(c) || c == '_' || c == '.') ? csharp : "(" + csharp + ")";
 
-    private static string Escape(string text) => text.Replace("{", "{{").Replace("}", "}}").Replace("\"", "\\\"");
+    /// <summary>Text for the inside of an interpolated string literal: escaped as C# and with braces doubled.</summary>
+    private static string Escape(string text)
+    {
+        var literal = SymbolDisplay.FormatLiteral(text, quote: true);
+        return literal.Substring(1, literal.Length - 2).Replace("{", "{{").Replace("}", "}}");
+    }
 
     // ---- literals and types -----------------------------------------------------------------
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace Liquid.Generator.Binding;
 
@@ -37,6 +38,10 @@ internal static class Names
     /// <summary>Letters, digits and underscores, starting with a letter (C# type names and YAML names alike).</summary>
     public static bool IsIdentifier(string name) =>
         name.Length > 0 && char.IsLetter(name[0]) && name.All(c => c < 128 && (char.IsLetterOrDigit(c) || c == '_'));
+
+    /// <summary><c>MyModels.TokenMixer</c>: identifiers (not C# keywords) joined by dots.</summary>
+    public static bool IsQualifiedName(string name) =>
+        name.Split('.').All(part => IsIdentifier(part) && SyntaxFacts.GetKeywordKind(part) == SyntaxKind.None);
 
     /// <summary>", did you mean 'x'?" for the closest candidate within a small edit distance, else "".</summary>
     public static string Suggest(string word, IEnumerable<string> candidates)

@@ -24,7 +24,9 @@ internal static class CatalogEmitter
             w.Doc("summary", "The models, ordered by name.");
             w.Line("public static IReadOnlyList<ModelInfo> All { get; } =");
             w.Line("[");
-            foreach (var entry in entries.OrderBy(e => e.FileName, StringComparer.Ordinal))
+            // A model name declared by two files produces no class (the generator reports it), so no entry.
+            var unique = entries.GroupBy(e => e.TypeName, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() == 1).Select(g => g.First());
+            foreach (var entry in unique.OrderBy(e => e.FileName, StringComparer.Ordinal))
                 w.Line($"    {entry.TypeName}.ModelInfo,");
             w.Line("];");
             w.Line();

@@ -58,7 +58,7 @@ internal static class ModelEmitter
             foreach (var field in model.Config)
             {
                 var doc = field.Doc.Length > 0 ? SourceWriter.Xml(field.Doc) + " " : "";
-                var values = field.EnumValues.Count > 0 ? $" One of {string.Join(", ", field.EnumValues)}." : "";
+                var values = field.EnumValues.Count > 0 ? $" One of {SourceWriter.Xml(string.Join(", ", field.EnumValues))}." : "";
                 w.Doc("summary", $"<c>{field.YamlName}</c>. {doc}Default {SourceWriter.Xml(field.DefaultLiteral)}.{values}");
                 w.Line($"public {field.CSharpType} {field.PropertyName} {{ get; init; }} = {field.DefaultLiteral};");
                 w.Line();
@@ -358,7 +358,11 @@ internal static class ModelEmitter
             case "rnn":
                 return $"new {layer.RuntimeClass}(new RecurrentOptions({layer.Input}, {A("hidden")}{Named(("layers", "Layers"), ("bias", "Bias"), ("dropout", "Dropout"), ("bidirectional", "Bidirectional"))}))";
             case "repeat":
-                return $"new ModuleList<{layer.BlockClass}>(Enumerable.Range(0, checked((int){Simple(A("count")!)})).Select(index => new {layer.BlockClass}(config, index)))";
+            {
+                var count = A("count")!;
+                var length = count.All(char.IsDigit) ? count : $"checked((int){Simple(count)})";
+                return $"new ModuleList<{layer.BlockClass}>(Enumerable.Range(0, {length}).Select(index => new {layer.BlockClass}(config, index)))";
+            }
             case "custom":
                 return $"new global::{A("class")}()";
             default:

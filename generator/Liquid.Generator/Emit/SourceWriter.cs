@@ -28,7 +28,8 @@ internal sealed class SourceWriter
     /// <summary>Writes an XML doc comment, one /// line per line of <paramref name="text"/>.</summary>
     public SourceWriter Doc(string tag, string text, string attributes = "")
     {
-        var lines = text.Split('\n');
+        // Every character C# takes for a line end, or the rest of a line would fall out of the comment.
+        var lines = text.Replace("\r\n", "\n").Split('\n', '\r', '\u0085', '\u2028', '\u2029');
         if (lines.Length == 1)
         {
             Line($"/// <{tag}{attributes}>{lines[0]}</{tag}>");

@@ -37,13 +37,21 @@ internal sealed class ExpressionException(string message) : Exception(message);
 /// </summary>
 internal sealed class ExpressionParser
 {
+    /// <summary>Longest expression text; it bounds the depth of trees that evaluation and rendering recurse over.</summary>
+    public const int MaxLength = 1000;
+
+    /// <summary>Deepest nesting of parentheses, calls and signs; the parser recurses once per level.</summary>
+    public const int MaxNesting = 64;
+
     private readonly string _text;
     private int _position;
+    private int _nesting;
 
     private ExpressionParser(string text) => _text = text;
 
     public static Expr Parse(string text)
     {
+        if (text.Length > MaxLength) throw new ExpressionException($"it is longer than {MaxLength} characters");
         var parser = new ExpressionParser(text);
         var result = parser.ParseSum();
         parser.SkipSpace();
@@ -77,10 +85,14 @@ internal sealed class ExpressionParser
         }
     }
 
+    // Every level of parentheses, call arguments and signs passes through here.
     private Expr ParseUnary()
     {
+        if (++_nesting > MaxNesting) throw new ExpressionException($"it nests deeper than {MaxNesting} levels");
         SkipSpace();
-        return Take("-") ? new Negate(ParseUnary()) : Take("+") ? ParseUnary() : ParseAtom();
+        var result = Take("-") ? new Negate(ParseUnary()) : Take("+") ? ParseUnary() : ParseAtom();
+        _nesting--;
+        return result;
     }
 
     private Expr ParseAtom()
@@ -95,7 +107,7 @@ internal sealed class ExpressionParser
             if (!Take(")")) throw new ExpressionException("a '(' is not closed");
             return inner;
         }
-        if (char.IsDigit(c) || c == '.') return ParseNumber();
+        if (IsDigit(c) || c == '.') return ParseNumber();
         if (char.IsLetter(c) || c == '_')
         {
             var start = _position;
@@ -126,12 +138,12 @@ internal sealed class ExpressionParser
     {
         var start = _position;
         var isFloat = false;
-        while (_position < _text.Length && (char.IsDigit(_text[_position]) || _text[_position] == '_')) _position++;
+        while (_position < _text.Length && (IsDigit(_text[_position]) || _text[_position] == '_')) _position++;
         if (_position < _text.Length && _text[_position] == '.')
         {
             isFloat = true;
             _position++;
-            while (_position < _text.Length && char.IsDigit(_text[_position])) _position++;
+            while (_position < _text.Length && IsDigit(_text[_position])) _position++;
         }
         if (_position < _text.Length && (_text[_position] == 'e' || _text[_position] == 'E'))
         {
@@ -139,7 +151,7 @@ internal sealed class ExpressionParser
             _position++;
             if (_position < _text.Length && (_text[_position] == '+' || _text[_position] == '-')) _position++;
             var digits = _position;
-            while (_position < _text.Length && char.IsDigit(_text[_position])) _position++;
+            while (_position < _text.Length && IsDigit(_text[_position])) _position++;
             if (digits == _position) throw new ExpressionException("an exponent needs digits");
         }
         var text = _text.Substring(start, _position - start).Replace("_", "");
@@ -153,6 +165,9 @@ internal sealed class ExpressionParser
             throw new ExpressionException($"'{text}' does not fit in a 64-bit integer");
         return new IntLiteral(l);
     }
+
+    // ASCII only: char.IsDigit also accepts other scripts' digits, which no number parser here reads.
+    private static bool IsDigit(char c) => c is >= '0' and <= '9';
 
     private void SkipSpace()
     {
@@ -320,8 +335,9 @@ internal static class Render
         _ => "?",
     };
 
+    // A negated negation keeps its parentheses: "--x" is C#'s decrement operator.
     private static string Wrap(Expr expr, Func<string, string> name, bool yaml) =>
-        expr is BinaryExpr ? "(" + Write(expr, name, yaml) + ")" : Write(expr, name, yaml);
+        expr is BinaryExpr or Negate ? "(" + Write(expr, name, yaml) + ")" : Write(expr, name, yaml);
 
     private static int Precedence(string op) => op is "+" or "-" ? 1 : 2;
 

@@ -22,7 +22,7 @@ public sealed record SamplingCase(string Name, string Processor, double Paramete
 /// <summary>Reads tests/reference/data/sampling.safetensors, written by tests/reference/make_sampling.py.</summary>
 internal static class SamplingReference
 {
-    public static string FilePath { get; } = Path.Combine(RepoRoot(), "tests", "reference", "data", "sampling.safetensors");
+    public static string FilePath { get; } = Path.Combine(Liquid.Tests.RepositoryRoot.Path, "tests", "reference", "data", "sampling.safetensors");
 
     /// <summary>Every tensor of the file; create them inside a <see cref="TensorScope"/> or dispose them.</summary>
     public static Dictionary<string, Tensor> Load(out IReadOnlyDictionary<string, string> metadata) => TensorFile.Load(FilePath, out metadata);
@@ -38,13 +38,6 @@ internal static class SamplingReference
             c.GetProperty("parameter").GetDouble(),
             c.GetProperty("input").GetString()!,
             c.GetProperty("history").ValueKind == JsonValueKind.Null ? null : c.GetProperty("history").GetString())).ToList();
-    }
-
-    private static string RepoRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "Liquid.Compiler.sln"))) return directory.FullName;
-        throw new InvalidOperationException($"no Liquid.Compiler.sln above {AppContext.BaseDirectory}");
     }
 }
 

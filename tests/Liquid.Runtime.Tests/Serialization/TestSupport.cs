@@ -6,24 +6,9 @@ namespace Liquid.Runtime.Tests.Serialization;
 /// <summary>Locates files in the repository, independent of where the test binaries were built.</summary>
 internal static class RepoPaths
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => Liquid.Tests.RepositoryRoot.Path;
 
     public static string Combine(params string[] parts) => Path.Combine([Root, .. parts]);
-
-    private static string FindRoot()
-    {
-        string[] markers = ["Liquid.Compiler.sln", "Liquid.Compiler.slnx", "global.json"];
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (markers.Any(marker => File.Exists(Path.Combine(directory.FullName, marker))))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException(
-            $"No Liquid.Compiler.sln or global.json found above {AppContext.BaseDirectory}.");
-    }
 }
 
 /// <summary>A fresh directory under the system temp folder, deleted on dispose.</summary>

@@ -10,8 +10,7 @@ namespace Liquid.Runtime.Tests.Support;
 /// </summary>
 public sealed class Reference
 {
-    private static readonly Lazy<string> s_repoRoot = new(FindRepoRoot);
-    private static readonly Lazy<Reference> s_runtimeOps = new(() => Open("tests/reference/data/runtime_ops.safetensors"));
+        private static readonly Lazy<Reference> s_runtimeOps = new(() => Open("tests/reference/data/runtime_ops.safetensors"));
 
     private readonly Dictionary<string, SafetensorsEntry> _entries;
 
@@ -23,7 +22,7 @@ public sealed class Reference
     }
 
     /// <summary>The repository root: the nearest ancestor of the test binaries holding <c>Liquid.Compiler.sln</c>.</summary>
-    public static string RepoRoot => s_repoRoot.Value;
+    public static string RepoRoot => Liquid.Tests.RepositoryRoot.Path;
 
     /// <summary>The values written by <c>tests/reference/make_runtime_ops.py</c>.</summary>
     public static Reference RuntimeOps => s_runtimeOps.Value;
@@ -93,13 +92,5 @@ public sealed class Reference
             values[k] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * k)..]) << 16);
         using var wide = Tensor.From<float>(values, shape);
         return wide.To(DType.BFloat16);
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(System.IO.Path.Combine(directory.FullName, "Liquid.Compiler.sln")))
-                return directory.FullName;
-        throw new DirectoryNotFoundException($"no directory above {AppContext.BaseDirectory} holds Liquid.Compiler.sln");
     }
 }

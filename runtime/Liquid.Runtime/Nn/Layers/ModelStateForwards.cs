@@ -25,29 +25,3 @@ public sealed partial class Lstm
         return output;
     }
 }
-
-public sealed partial class Gru
-{
-    /// <summary>Forward returning the outputs only, carrying the final hidden state when <paramref name="carry"/> (see <see cref="Lstm"/>).</summary>
-    public Tensor Forward(Tensor input, ModelState? state, bool carry)
-    {
-        var previous = carry ? state?.Carried(Path) : null;
-        var (output, final) = Forward(input, previous?[0]);
-        using (final)
-            if (carry && state is not null) state.Carry(Path, final);
-        return output;
-    }
-}
-
-public sealed partial class Rnn
-{
-    /// <summary>Forward returning the outputs only, carrying the final hidden state when <paramref name="carry"/> (see <see cref="Lstm"/>).</summary>
-    public Tensor Forward(Tensor input, ModelState? state, bool carry)
-    {
-        var previous = carry ? state?.Carried(Path) : null;
-        var (output, final) = Forward(input, previous?[0]);
-        using (final)
-            if (carry && state is not null) state.Carry(Path, final);
-        return output;
-    }
-}

@@ -111,8 +111,11 @@ public sealed partial class Lstm(RecurrentOptions options) : RecurrentBase(optio
     }
 }
 
-/// <summary>Multi-layer GRU on libtorch's fused kernel (<c>torch.nn.GRU</c>; gates r, z, n).</summary>
-public sealed partial class Gru(RecurrentOptions options) : RecurrentBase(options, gates: 3)
+/// <summary>
+/// Recurrent layers whose state is a single hidden tensor (GRU, RNN): one Forward for both, over the
+/// layer's fused libtorch kernel.
+/// </summary>
+public abstract class HiddenStateRecurrent(RecurrentOptions options, int gates) : RecurrentBase(options, gates)
 {
     /// <summary>Runs the sequence from <paramref name="h0"/> (zeros when null); returns outputs and the final hidden state.</summary>
     public (Tensor Output, Tensor H) Forward(Tensor input, Tensor? h0 = null)
@@ -121,24 +124,34 @@ public sealed partial class Gru(RecurrentOptions options) : RecurrentBase(option
         using var scope = TensorScope.Enter();
         var initial = h0 ?? ZeroState(input, batch);
         CheckState(initial, batch, "h0");
-        var (output, h) = Functional.Gru(input, initial, FlatWeights, Options.Bias, Options.Layers, Options.Dropout, Training,
-            Options.Bidirectional, Options.BatchFirst);
+        var (output, h) = Kernel(input, initial);
         return (scope.Keep(output), scope.Keep(h));
     }
+
+    /// <summary>Forward returning the outputs only, carrying the final hidden state when <paramref name="carry"/> (see <see cref="Lstm"/>).</summary>
+    public Tensor Forward(Tensor input, ModelState? state, bool carry)
+    {
+        var previous = carry ? state?.Carried(Path) : null;
+        var (output, final) = Forward(input, previous?[0]);
+        using (final)
+            if (carry && state is not null) state.Carry(Path, final);
+        return output;
+    }
+
+    /// <summary>The fused kernel: outputs and final hidden state from a checked initial state.</summary>
+    private protected abstract (Tensor Output, Tensor H) Kernel(Tensor input, Tensor h0);
+}
+
+/// <summary>Multi-layer GRU on libtorch's fused kernel (<c>torch.nn.GRU</c>; gates r, z, n).</summary>
+public sealed class Gru(RecurrentOptions options) : HiddenStateRecurrent(options, gates: 3)
+{
+    private protected override (Tensor Output, Tensor H) Kernel(Tensor input, Tensor h0) =>
+        Functional.Gru(input, h0, FlatWeights, Options.Bias, Options.Layers, Options.Dropout, Training, Options.Bidirectional, Options.BatchFirst);
 }
 
 /// <summary>Multi-layer Elman RNN with tanh on libtorch's fused kernel (<c>torch.nn.RNN</c>).</summary>
-public sealed partial class Rnn(RecurrentOptions options) : RecurrentBase(options, gates: 1)
+public sealed class Rnn(RecurrentOptions options) : HiddenStateRecurrent(options, gates: 1)
 {
-    /// <summary>Runs the sequence from <paramref name="h0"/> (zeros when null); returns outputs and the final hidden state.</summary>
-    public (Tensor Output, Tensor H) Forward(Tensor input, Tensor? h0 = null)
-    {
-        var batch = CheckInput(input);
-        using var scope = TensorScope.Enter();
-        var initial = h0 ?? ZeroState(input, batch);
-        CheckState(initial, batch, "h0");
-        var (output, h) = Functional.RnnTanh(input, initial, FlatWeights, Options.Bias, Options.Layers, Options.Dropout, Training,
-            Options.Bidirectional, Options.BatchFirst);
-        return (scope.Keep(output), scope.Keep(h));
-    }
+    private protected override (Tensor Output, Tensor H) Kernel(Tensor input, Tensor h0) =>
+        Functional.RnnTanh(input, h0, FlatWeights, Options.Bias, Options.Layers, Options.Dropout, Training, Options.Bidirectional, Options.BatchFirst);
 }

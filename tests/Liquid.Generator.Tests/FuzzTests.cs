@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Globalization;
+using Liquid.Generator.Tests.Support;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+using Xunit.Abstractions;
+
+namespace Liquid.Generator.Tests;
+
+/// <summary>
+/// Thousands of broken model files, made by mutating the real ones with a seeded Random. Whatever
+/// the input, the generator must answer with located diagnostics or with code: no exception may
+/// escape (the compiler would report CS8785 and drop every model) and no LQ0999 (an internal error).
+/// </summary>
+public class FuzzTests(ITestOutputHelper output)
+{
+    // FUZZ_SEED and FUZZ_COUNT explore further without changing the committed run.
+    private static readonly int Seed = int.TryParse(Environment.GetEnvironmentVariable("FUZZ_SEED"), out var seed) ? seed : 20_261_122;
+    private static readonly int Mutants = int.TryParse(Environment.GetEnvironmentVariable("FUZZ_COUNT"), out var count) ? count : 2_500;
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(60);
+
+    private sealed record Outcome(int Index, string Original, IReadOnlyList<string> Mutations, string Text, IReadOnlyList<string> Problems, IReadOnlyList<string> ErrorIds, bool Compiled);
+
+    [Fact]
+    public void MutatedModelsNeverCrashTheGenerator()
+    {
+        var originals = Repo.ModelFiles.Concat(Repo.FixtureFiles)
+            .Select(path => (Name: Path.GetFileName(path), Text: File.ReadAllText(path).Replace("\r\n", "\n")))
+            .ToArray();
+        var stopwatch = Stopwatch.StartNew();
+        var outcomes = new Outcome[Mutants];
+        Parallel.For(0, Mutants, i => outcomes[i] = RunOne(i, originals));
+        stopwatch.Stop();
+
+        var compiled = outcomes.Count(o => o.Compiled);
+        var withErrors = outcomes.Count(o => o.ErrorIds.Count > 0);
+        output.WriteLine($"{Mutants} mutants of {originals.Length} files (seed {Seed}) in {stopwatch.Elapsed.TotalSeconds:F1} s: " +
+                         $"{withErrors} reported errors, {compiled} compiled to code.");
+        output.WriteLine("Diagnostics (files reporting each id): " + string.Join(", ",
+            outcomes.SelectMany(o => o.ErrorIds.Distinct()).GroupBy(id => id).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}")));
+        output.WriteLine("Mutations applied: " + string.Join(", ",
+            outcomes.SelectMany(o => o.Mutations).GroupBy(m => m).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}")));
+
+        var failures = outcomes.Where(o => o.Problems.Count > 0).ToList();
+        foreach (var kind in failures.SelectMany(f => f.Problems.Select(Kind)).GroupBy(k => k).OrderByDescending(g => g.Count()))
+            output.WriteLine($"Problem '{kind.Key}': {kind.Count()} times");
+        foreach (var failure in failures.Take(int.TryParse(Environment.GetEnvironmentVariable("FUZZ_SHOW"), out var show) ? show : 5))
+        {
+            output.WriteLine($"--- mutant {failure.Index} of {failure.Original} ({string.Join(", ", failure.Mutations)}):");
+            foreach (var problem in failure.Problems) output.WriteLine("  " + problem);
+            output.WriteLine(Escape(failure.Text.Length > 3000 ? failure.Text[..3000] + " …" : failure.Text));
+        }
+        Assert.True(failures.Count == 0,
+            $"{failures.Count} of {Mutants} mutants broke the generator; first: mutant {failures.FirstOrDefault()?.Index}: {failures.FirstOrDefault()?.Problems[0]} (details in the test output)");
+        Assert.True(compiled > 0 && withErrors > 0, "the mutants should include both valid and invalid files");
+        Assert.True(stopwatch.Elapsed < Budget, $"the fuzz run took {stopwatch.Elapsed.TotalSeconds:F1} s, over its {Budget.TotalSeconds} s budget");
+    }
+
+    private static Outcome RunOne(int index, (string Name, string Text)[] originals)
+    {
+        // One Random per mutant: the run is reproducible whatever the thread schedule.
+        var random = new Random(unchecked(Seed * 1_000_003 + index));
+        var original = originals[random.Next(originals.Length)];
+        var mutations = new List<string>();
+        var text = Mutator.Mutate(original.Text, random, mutations);
+        var problems = new List<string>();
+        var errorIds = new List<string>();
+        var compiled = false;
+        try
+        {
+            var result = GeneratorHarness.RunYaml(text, "fuzz");
+            if (result.Exception is not null) problems.Add($"exception escaped: {result.Exception}");
+            var sourceText = SourceText.From(text);
+            foreach (var diagnostic in result.Diagnostics)
+            {
+                errorIds.Add(diagnostic.Id);
+                if (diagnostic.Id == "LQ0999") problems.Add($"internal error: {diagnostic}");
+                _ = diagnostic.GetMessage(CultureInfo.InvariantCulture); // the arguments fit the format
+                var span = diagnostic.Location.SourceSpan;
+                if (span.End > text.Length) problems.Add($"location past the end of the file: {diagnostic}");
+                else if (sourceText.Lines.GetLinePosition(span.Start) != diagnostic.Location.GetLineSpan().StartLinePosition)
+                    problems.Add($"line/column {diagnostic.Location.GetLineSpan().StartLinePosition} disagrees with offset {span.Start} ({sourceText.Lines.GetLinePosition(span.Start)}): {diagnostic}");
+            }
+            var model = result.GeneratedSources.Where(s => s.HintName != "ModelCatalog.g.cs").ToList();
+            compiled = model.Count > 0;
+            if (compiled && errorIds.Count > 0) problems.Add("code was generated for a file with errors");
+            if (!compiled && errorIds.Count == 0) problems.Add("neither code nor a diagnostic");
+            foreach (var source in model)
+            {
+                var syntaxErrors = source.SyntaxTree.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+                if (syntaxErrors.Count > 0) problems.Add($"generated {source.HintName} does not parse: {syntaxErrors[0]}");
+                else if (SnapshotTests.SelfInflicted(source.SyntaxTree) is { Count: > 0 } conflicts) problems.Add($"generated {source.HintName} does not compile: {conflicts[0]}");
+            }
+        }
+        catch (Exception e)
+        {
+            problems.Add($"the harness failed: {e}");
+        }
+        return new Outcome(index, original.Name, mutations, text, problems, errorIds, compiled);
+    }
+
+    /// <summary>A problem's kind: its text up to the first digit or colon.</summary>
+    private static string Kind(string problem) => new(problem.TakeWhile(c => !char.IsDigit(c) && c != ':').ToArray());
+
+    private static string Escape(string text)
+    {
+        var builder = new System.Text.StringBuilder();
+        foreach (var c in text)
+        {
+            if (c == '\n' || (c >= ' ' && c < 0x7F)) builder.Append(c);
+            else builder.Append($"\\u{(int)c:X4}");
+        }
+        return builder.ToString();
+    }
+}

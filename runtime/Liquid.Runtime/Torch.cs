@@ -8,10 +8,12 @@ namespace Liquid.Runtime;
 public static class Torch
 {
     /// <summary>
-    /// Intra-op threads used unless <see cref="SetThreads"/> says otherwise. One thread: on the two-core
-    /// machines this project targets, two threads were measured slower than one for both a 1024² matmul
-    /// and a loop of small ops (runtime/native/README.md has the numbers), because OpenMP and
-    /// OpenBLAS pools oversubscribe the cores. LIQUID_THREADS overrides it.
+    /// Intra-op threads used unless <see cref="SetThreads"/> says otherwise (LIQUID_THREADS overrides).
+    /// Measured on the project's two-core machine with both OpenMP and OpenBLAS sized together
+    /// (runtime/native/README.md): two threads double a 1024² matmul on an idle machine and leave loops
+    /// of small ops unchanged. The default stays one because that machine is shared (tests run classes
+    /// in parallel, builds run beside them) and overhead-bound work gains nothing; a single
+    /// compute-bound job on an idle machine should ask for two.
     /// </summary>
     public const int DefaultThreads = 1;
 

@@ -106,6 +106,13 @@ public abstract class Module : IDisposable
     /// <summary>Number of learnable scalars (tied weights counted once).</summary>
     public long ParameterCount => Parameters().Sum(p => p.NumElements);
 
+    /// <summary>
+    /// Floating-point operations this module performs itself, per position (token or time step) of a
+    /// sequence of length <paramref name="context"/>, in one forward pass; work done by registered
+    /// submodules is theirs, not counted here. <c>liquid inspect</c> sums it over the model.
+    /// </summary>
+    public virtual long FlopsPerPosition(long context) => 0;
+
     /// <summary>Sets training mode on this module and every descendant (<c>train()</c>).</summary>
     public Module Train(bool training = true)
     {

@@ -59,13 +59,23 @@ internal static class Diagnostics
     public static readonly DiagnosticDescriptor EmptyFile = Error("LQ0015", "Empty model file",
         "The model file is empty", "A model file is a YAML mapping with at least 'model' and 'layers'.");
 
+    public static readonly DiagnosticDescriptor InputNeverUsed = Warning("LQ1001", "Input never used",
+        "Input '{0}' is never read by a layer or the objective", "Remove the input, or read it with 'in:' in the layer that needs it.");
+
+    public static readonly DiagnosticDescriptor OutputNeverProduced = Warning("LQ1002", "Output never produced",
+        "Output '{0}' names no value the layers produce; it is left out of the generated output", "Bind a layer's output to this name with 'as:', or remove the output.");
+
+    public static readonly DiagnosticDescriptor ValueNeverUsed = Warning("LQ1003", "Value never used",
+        "Value '{0}' is computed but never read by a later layer, an output or the objective", "Read it with 'in:', declare it under 'outputs:', or drop the 'as:' name.");
+
     public static readonly DiagnosticDescriptor InternalError = Error("LQ0999", "Generator internal error",
         "The generator failed on this file: {0}", "This is a bug in Liquid.Generator; please report it with the YAML file. The file produced no code.");
 
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =
     [
         YamlSyntax, UnknownKey, MissingKey, WrongType, UndefinedName, InvalidExpression, NotDivisible, ShapeMismatch,
-        UnknownLayer, DuplicateName, UnresolvedReference, InvalidName, OutOfRange, OutputMismatch, EmptyFile, InternalError,
+        UnknownLayer, DuplicateName, UnresolvedReference, InvalidName, OutOfRange, OutputMismatch, EmptyFile,
+        InputNeverUsed, OutputNeverProduced, ValueNeverUsed, InternalError,
     ];
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);
@@ -74,6 +84,9 @@ internal static class Diagnostics
 
     private static DiagnosticDescriptor Error(string id, string title, string message, string help) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, description: help);
+
+    private static DiagnosticDescriptor Warning(string id, string title, string message, string help) =>
+        new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, description: help);
 }
 
 /// <summary>

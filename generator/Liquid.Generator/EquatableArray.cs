@@ -10,6 +10,7 @@ namespace Liquid.Generator;
 /// An immutable array compared by content, so pipeline values that hold lists stay equal across
 /// runs and Roslyn's incremental cache can skip unchanged work.
 /// </summary>
+[System.Runtime.CompilerServices.CollectionBuilder(typeof(EquatableArray), nameof(EquatableArray.Create))]
 internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IReadOnlyList<T> where T : IEquatable<T>
 {
     private readonly ImmutableArray<T> _items;
@@ -50,4 +51,7 @@ internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IRea
 internal static class EquatableArray
 {
     public static EquatableArray<T> ToEquatableArray<T>(this IEnumerable<T> items) where T : IEquatable<T> => new(items);
+
+    /// <summary>The builder of collection expressions.</summary>
+    public static EquatableArray<T> Create<T>(ReadOnlySpan<T> items) where T : IEquatable<T> => new(ImmutableArray.Create(items.ToArray()));
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using System.Text;
@@ -30,6 +31,8 @@ public sealed class ModelGenerator : IIncrementalGenerator
         public const string Bind = "Liquid.Bind";
         /// <summary>Specs without spans, the emitter's input.</summary>
         public const string Models = "Liquid.Models";
+        /// <summary>Generated type names that two files share.</summary>
+        public const string Clashes = "Liquid.Clashes";
         /// <summary>Generated C# per model.</summary>
         public const string Emit = "Liquid.Emit";
         /// <summary>The catalog of every model.</summary>
@@ -66,27 +69,31 @@ public sealed class ModelGenerator : IIncrementalGenerator
         var models = bound.Where(static result => result.Model is not null).Select(static (result, _) => result.Model!)
             .WithTrackingName(Steps.Models);
 
-        var emitted = models.Combine(ns)
-            .Select(static (pair, _) => new GeneratedSource(pair.Left.TypeName + ".g.cs", ModelEmitter.Emit(pair.Left, pair.Right), pair.Left.FileName))
-            .WithTrackingName(Steps.Emit);
-        context.RegisterSourceOutput(emitted.Collect(), static (output, sources) =>
+        // Two files may generate one type name (two models called Net, or a model called NetConfig
+        // beside Net). Adding both would break the build of every model, so each is reported at its
+        // 'model:' name and left out, and the others still build.
+        // Only files that bind without errors generate types; the others report their own errors.
+        var built = models.Select(static (model, _) => model.FileName).Collect();
+        var clashes = parsed.Select(static (file, _) => ModelIdentity.Of(file)).Where(static identity => identity is not null).Collect().Combine(built)
+            .Select(static (pair, _) => Clashes.Find(pair.Left!.Where(i => pair.Right.Contains(YamlParser.ModelFileName(i!.Path)))!))
+            .WithTrackingName(Steps.Clashes);
+        context.RegisterSourceOutput(clashes, static (output, found) =>
         {
-            // Two files may declare one model name. Adding both sources would throw (hint names are
-            // unique) and drop every model of the project, so both are reported and left out instead.
-            foreach (var group in sources.GroupBy(source => source.HintName, StringComparer.OrdinalIgnoreCase))
-            {
-                if (group.Count() == 1)
-                {
-                    output.AddSource(group.Key, SourceText.From(group.First().Text, Encoding.UTF8));
-                    continue;
-                }
-                var files = string.Join(", ", group.Select(source => source.FileName + ".model.yaml").OrderBy(name => name, StringComparer.Ordinal));
-                output.ReportDiagnostic(Diagnostic.Create(Diagnostics.DuplicateName, Location.None, group.Key.Substring(0, group.Key.Length - ".g.cs".Length), $"by each of {files}"));
-            }
+            foreach (var diagnostic in found.Diagnostics) output.ReportDiagnostic(diagnostic.ToDiagnostic());
         });
 
-        var catalog = models.Select(static (model, _) => new CatalogEntry(model.FileName, model.TypeName)).Collect().Combine(ns)
-            .Select(static (pair, _) => CatalogEmitter.Emit(pair.Left, pair.Right))
+        var emitted = models.Combine(ns)
+            .Select(static (pair, _) => new GeneratedSource(pair.Left.TypeName + ".g.cs", ModelEmitter.Emit(pair.Left, pair.Right), pair.Left.TypeName))
+            .WithTrackingName(Steps.Emit);
+        context.RegisterSourceOutput(emitted.Collect().Combine(clashes), static (output, pair) =>
+        {
+            foreach (var source in pair.Left)
+                if (!pair.Right.Excluded.Contains(source.TypeName))
+                    output.AddSource(source.HintName, SourceText.From(source.Text, Encoding.UTF8));
+        });
+
+        var catalog = models.Select(static (model, _) => new CatalogEntry(model.FileName, model.TypeName)).Collect().Combine(clashes).Combine(ns)
+            .Select(static (pair, _) => CatalogEmitter.Emit(pair.Left.Left.Where(e => !pair.Left.Right.Excluded.Contains(e.TypeName)).ToImmutableArray(), pair.Right))
             .WithTrackingName(Steps.Catalog);
         context.RegisterSourceOutput(catalog, static (output, text) => output.AddSource("ModelCatalog.g.cs", SourceText.From(text, Encoding.UTF8)));
     }
@@ -120,8 +127,31 @@ public sealed class ModelGenerator : IIncrementalGenerator
 /// <summary>A model file's path and text.</summary>
 internal sealed record SourceFile(string Path, string Text);
 
-/// <summary>Generated text, its hint name and the model file it came from.</summary>
-internal sealed record GeneratedSource(string HintName, string Text, string FileName);
+/// <summary>Generated text, its hint name and the model type it declares.</summary>
+internal sealed record GeneratedSource(string HintName, string Text, string TypeName);
+
+/// <summary>Models left out because another file generates one of their type names, and the diagnostics saying so.</summary>
+internal sealed record Clashes(EquatableArray<string> Excluded, EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    public static Clashes Find(IEnumerable<ModelIdentity> identities)
+    {
+        var all = identities.OrderBy(i => i.Path, StringComparer.Ordinal).ToList();
+        var excluded = new List<string>();
+        var diagnostics = new List<DiagnosticInfo>();
+        foreach (var identity in all)
+        {
+            var others = all.Where(o => !ReferenceEquals(o, identity))
+                .Where(o => o.GeneratedTypes.Any(t => identity.GeneratedTypes.Contains(t, StringComparer.OrdinalIgnoreCase)))
+                .ToList();
+            if (others.Count == 0) continue;
+            excluded.Add(identity.TypeName);
+            var shared = identity.GeneratedTypes.First(t => others.Any(o => o.GeneratedTypes.Contains(t, StringComparer.OrdinalIgnoreCase)));
+            var files = string.Join(", ", others.Select(o => System.IO.Path.GetFileName(o.Path)));
+            diagnostics.Add(DiagnosticInfo.Create(Liquid.Generator.Diagnostics.DuplicateName, identity.Path, identity.NameSpan, shared, $"{files} generates a type of this name too; neither file's model is built"));
+        }
+        return new Clashes(excluded.ToEquatableArray(), diagnostics.ToEquatableArray());
+    }
+}
 
 /// <summary>What the catalog needs of a model.</summary>
 internal sealed record CatalogEntry(string FileName, string TypeName);

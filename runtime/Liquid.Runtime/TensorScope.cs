@@ -59,6 +59,14 @@ public sealed class TensorScope : IDisposable
         foreach (var tensor in tensors) Keep(tensor);
     }
 
+    /// <summary>Keeps every tensor of <paramref name="state"/> (see <see cref="Keep(Tensor)"/>); null passes through.</summary>
+    public T? KeepState<T>(T? state) where T : class, ITensorState
+    {
+        if (state is null) return null;
+        foreach (var tensor in state.Tensors) Keep(tensor);
+        return state;
+    }
+
     /// <summary>Stops tracking <paramref name="tensor"/> altogether: the caller now disposes it.</summary>
     public Tensor Detach(Tensor tensor)
     {
@@ -84,4 +92,11 @@ public sealed class TensorScope : IDisposable
             if (scope == this) return true;
         return false;
     }
+}
+
+/// <summary>A state object made of tensors (a recurrent layer's carried state), so scopes can keep it whole.</summary>
+public interface ITensorState : IDisposable
+{
+    /// <summary>The tensors the state holds.</summary>
+    IEnumerable<Tensor> Tensors { get; }
 }

@@ -17,7 +17,10 @@ public class FuzzTests(ITestOutputHelper output)
     // FUZZ_SEED and FUZZ_COUNT explore further without changing the committed run.
     private static readonly int Seed = int.TryParse(Environment.GetEnvironmentVariable("FUZZ_SEED"), out var seed) ? seed : 20_261_122;
     private static readonly int Mutants = int.TryParse(Environment.GetEnvironmentVariable("FUZZ_COUNT"), out var count) ? count : 2_500;
-    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(60);
+    // The generator's own cost, as CPU time of this process: wall time also counts whatever else the
+    // machine runs, which made the check fail under load without saying anything about the generator.
+    // 120 CPU-seconds is the former 60 s wall budget on this machine's two cores.
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(120);
 
     private sealed record Outcome(int Index, string Original, IReadOnlyList<string> Mutations, string Text, IReadOnlyList<string> Problems, IReadOnlyList<string> ErrorIds, bool Compiled);
 
@@ -28,13 +31,15 @@ public class FuzzTests(ITestOutputHelper output)
             .Select(path => (Name: Path.GetFileName(path), Text: File.ReadAllText(path).Replace("\r\n", "\n")))
             .ToArray();
         var stopwatch = Stopwatch.StartNew();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var outcomes = new Outcome[Mutants];
         Parallel.For(0, Mutants, i => outcomes[i] = RunOne(i, originals));
         stopwatch.Stop();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 
         var compiled = outcomes.Count(o => o.Compiled);
         var withErrors = outcomes.Count(o => o.ErrorIds.Count > 0);
-        output.WriteLine($"{Mutants} mutants of {originals.Length} files (seed {Seed}) in {stopwatch.Elapsed.TotalSeconds:F1} s: " +
+        output.WriteLine($"{Mutants} mutants of {originals.Length} files (seed {Seed}) in {stopwatch.Elapsed.TotalSeconds:F1} s ({cpu.TotalSeconds:F1} CPU-s): " +
                          $"{withErrors} reported errors, {compiled} compiled to code.");
         output.WriteLine("Diagnostics (files reporting each id): " + string.Join(", ",
             outcomes.SelectMany(o => o.ErrorIds.Distinct()).GroupBy(id => id).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}")));
@@ -53,7 +58,7 @@ public class FuzzTests(ITestOutputHelper output)
         Assert.True(failures.Count == 0,
             $"{failures.Count} of {Mutants} mutants broke the generator; first: mutant {failures.FirstOrDefault()?.Index}: {failures.FirstOrDefault()?.Problems[0]} (details in the test output)");
         Assert.True(compiled > 0 && withErrors > 0, "the mutants should include both valid and invalid files");
-        Assert.True(stopwatch.Elapsed < Budget, $"the fuzz run took {stopwatch.Elapsed.TotalSeconds:F1} s, over its {Budget.TotalSeconds} s budget");
+        Assert.True(cpu < Budget, $"the fuzz run took {cpu.TotalSeconds:F1} CPU-seconds, over its {Budget.TotalSeconds} s budget");
     }
 
     private static Outcome RunOne(int index, (string Name, string Text)[] originals)

@@ -31,7 +31,8 @@ public class SchemaTests
             var body = definitions.GetProperty("layer." + kind.Name).GetProperty("properties").GetProperty(kind.Name).GetProperty("anyOf");
             var argsObject = body.EnumerateArray().Last();
             var names = argsObject.GetProperty("properties").EnumerateObject().Select(p => p.Name).ToList();
-            Assert.Equal(kind.Args.Select(a => a.Name), names);
+            // The kind's own arguments, then the keys every layer takes (name, in, as).
+            Assert.Equal(kind.Args.Concat(LayerKinds.Common).Select(a => a.Name), names);
             var required = argsObject.TryGetProperty("required", out var r) ? r.EnumerateArray().Select(e => e.GetString()!).ToList() : [];
             Assert.Equal(kind.Args.Where(a => a.Required).Select(a => a.Name), required);
             foreach (var arg in kind.Args.Where(a => a.Kind == ArgKind.Enum))

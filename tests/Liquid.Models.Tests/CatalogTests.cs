@@ -78,15 +78,16 @@ public sealed class CatalogTests
         var config = new Gpt2Config { VocabSize = 0, Heads = 5, Layers = 0, Dropout = 1.5 };
         var error = Assert.Throws<ConfigException>(config.Validate);
         Assert.StartsWith("Gpt2 config: ", error.Message);
-        Assert.Contains("vocab (vocab_size) must be at least 1, not 0", error.Message);
-        Assert.Contains("p (dropout) must be in [0, 1), not 1.5", error.Message);
+        // Plain messages: the config name once, then what is wrong (issue 10: not "vocab (vocab_size)").
+        Assert.Contains("vocab_size must be at least 1, not 0", error.Message);
+        Assert.Contains("dropout must be in [0, 1), not 1.5", error.Message);
         Assert.Contains("the repeat count layers must be at least 1, not 0", error.Message);
         Assert.Contains("heads (5) must divide d_model (768)", error.Message);
 
         var llama = Assert.Throws<ConfigException>(() => TinyLlama.ModelInfo.Create(new Dictionary<string, string> { ["heads"] = "6", ["kv_heads"] = "4", ["hidden"] = "0" }));
         Assert.Contains("heads (6) must divide d_model (128)", llama.Message);
         Assert.Contains("kv_heads (4) must divide heads (6)", llama.Message);
-        Assert.Contains("hidden (hidden) must be at least 1, not 0", llama.Message);
+        Assert.Contains("hidden must be at least 1, not 0", llama.Message);
     }
 
     [Fact]

@@ -1,72 +1,61 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using Liquid.Generator.Parsing;
 
 namespace Liquid.Generator.Binding;
 
-/// <summary>The width of the stream's last dimension: C# inside modules and config, YAML spelling, default value.</summary>
-internal sealed record Width(string Module, string Bare, string Yaml, long Value, bool UsesIndex = false);
-
 /// <summary>
-/// What flows from layer to layer: token ids [B, T] or features [B, T, C]. After a layer that failed
-/// to bind the shape <see cref="IsUnknown"/>, and later layers skip their shape checks rather than
-/// report errors that only repeat the first one.
+/// An argument as bound: its value with the default config (at the block index being bound), its
+/// expression (numbers and bool config names), what construction passes for it, and where it is.
 /// </summary>
-internal sealed record Stream(bool IsIds, int Rank, Width? Width, bool IsUnknown = false)
+internal sealed record BoundArg(ArgInfo Info, YamlNode Node, Value Value, Expr? Expr, Code Code, bool IsNull, bool UsesIndex)
 {
-    public static Stream FromInput(TensorSpec input) =>
-        new(input.DType is "long" or "int", input.Dims.Count, null);
-
-    public static Stream Unknown { get; } = new(false, 3, null, IsUnknown: true);
-
-    public string Display => IsIds ? "long[B, T]" : Width is null ? $"float[{Rank} dims]" : $"float[B, T, {Width.Yaml}]";
-}
-
-/// <summary>Names visible while binding one body: its own layers, then the enclosing body's.</summary>
-internal sealed class LayerScope(LayerScope? parent, bool inBlock, Dictionary<string, LayerSpec> layers)
-{
-    public static LayerScope Root { get; } = new(null, false, new Dictionary<string, LayerSpec>(StringComparer.Ordinal));
-
-    public LayerScope? Parent { get; } = parent;
-    public bool InBlock { get; } = inBlock;
-    public Dictionary<string, LayerSpec> Layers { get; } = layers;
-    public HashSet<string> Fields { get; } = new(StringComparer.Ordinal);
-    public Dictionary<string, int> KindCounts { get; } = new(StringComparer.Ordinal);
-    public Dictionary<string, Stream> Shapes { get; } = new(StringComparer.Ordinal);
-    public int Residuals { get; set; }
-
-    public LayerSpec? Find(string name) => Layers.TryGetValue(name, out var layer) ? layer : Parent?.Find(name);
+    /// <summary>Reads a config or derived name, so overridden configs need the check again.</summary>
+    public bool IsConfigDependent => Expr is not null && ExpressionEvaluator.Names(Expr).Any(n => n.Name != "index");
 }
 
 internal sealed partial class Binder
 {
-    private static readonly string[] RepeatKeys = ["repeat", "name", "block", "class"];
+    private static readonly string[] RepeatKeys = ["repeat", "name", "block", "class", "carry"];
 
-    /// <summary>Binds a list of layers, advancing <paramref name="stream"/>; <paramref name="parameters"/> counts their weights.</summary>
-    private List<LayerSpec> BindBody(YamlSequence body, LayerScope scope, ref Stream stream, out long parameters, int index = 0)
+    // Set when an argument depends on the block index ('index' or a cycle): the repeat must then bind every block.
+    private bool _indexUsed;
+
+    // Auxiliary losses by name, in order of first appearance: properties of the output class.
+    private readonly List<string> _losses = new();
+
+    /// <summary>Binds a list of layers; each adds its parameter count (an expression of config and index) to <paramref name="parameters"/>.</summary>
+    private List<Step> BindBody(YamlSequence body, ValueScope scope, int index, List<ParameterTerm> parameters)
     {
-        var result = new List<LayerSpec>();
-        parameters = 0;
+        var steps = new List<Step>();
         foreach (var item in body.Items)
         {
-            var errors = ErrorCount;
-            var layer = BindItem(item, scope, ref stream, out var count, index);
-            if (layer is null)
+            if (_layerCount >= MaxLayers)
             {
-                if (ErrorCount > errors) stream = Stream.Unknown;
+                Report(Diagnostics.OutOfRange, item, $"the file declares more than {MaxLayers} layers; split the model or use 'repeat'");
+                _layerCount = int.MinValue; // report once
+                break;
+            }
+            if (_layerCount >= 0) _layerCount++;
+            var errors = ErrorCount;
+            var step = BindItem(item, scope, index, parameters);
+            if (step is null)
+            {
+                // Later layers skip checks that would only repeat this error.
+                if (ErrorCount > errors || scope.Current?.Type is null) scope.Current = Unknown(scope);
                 continue;
             }
-            result.Add(layer);
-            parameters += count;
+            steps.Add(step);
         }
-        return result;
+        return steps;
     }
 
-    private LayerSpec? BindItem(YamlNode item, LayerScope scope, ref Stream stream, out long parameters, int index)
+    /// <summary>A stream value of unknown type: what follows a layer that failed to bind.</summary>
+    private static BoundValue Unknown(ValueScope scope) => new("", null, scope.Stream, null);
+
+    private Step? BindItem(YamlNode item, ValueScope scope, int index, List<ParameterTerm> parameters)
     {
-        parameters = 0;
         YamlScalar kindKey;
         YamlNode? argsNode;
         switch (item)
@@ -76,7 +65,7 @@ internal sealed partial class Binder
                 argsNode = null;
                 break;
             case YamlMapping mapping when Get(mapping, "repeat") is not null:
-                return BindRepeat(mapping, scope, ref stream, out parameters);
+                return BindRepeat(mapping, scope, parameters);
             case YamlMapping { Entries.Count: 1 } mapping:
                 kindKey = mapping.Entries[0].Key;
                 argsNode = mapping.Entries[0].Value;
@@ -89,60 +78,81 @@ internal sealed partial class Binder
                 return null;
         }
 
-        if (kindKey.Value == "residual") return BindResidual(kindKey, argsNode, scope, ref stream, out parameters, index);
+        if (kindKey.Value == "residual") return BindResidual(kindKey, argsNode, scope, index, parameters);
         var kind = LayerKinds.Find(kindKey.Value);
         if (kind is null)
         {
             var known = LayerKinds.All.Select(k => k.Name).Concat(LayerKinds.Structural);
-            Report(Diagnostics.UnknownLayer, kindKey, kindKey.Value, Names.Suggest(kindKey.Value, known));
+            Report(Diagnostics.UnknownLayer, kindKey, Names.Clip(kindKey.Value), Names.Suggest(kindKey.Value, known));
             return null;
         }
-        return BindLayer(kind, kindKey, argsNode, scope, ref stream, out parameters, index);
+        return BindLayer(kind, kindKey, argsNode, scope, index, parameters);
     }
 
     // ---- structural forms -------------------------------------------------------------------
 
-    private LayerSpec? BindResidual(YamlScalar key, YamlNode? body, LayerScope scope, ref Stream stream, out long parameters, int index)
+    private Step? BindResidual(YamlScalar key, YamlNode? body, ValueScope scope, int index, List<ParameterTerm> parameters)
     {
-        parameters = 0;
         if (body is not YamlSequence sequence)
         {
             Report(Diagnostics.WrongType, (YamlNode?)body ?? key, "'residual'", "a list of layers", body?.Describe() ?? "nothing");
             return null;
         }
-        var before = stream;
-        var inner = stream;
-        var children = BindBody(sequence, scope, ref inner, out parameters, index);
-        if (before.IsUnknown || inner.IsUnknown) return null;
-        if (inner.IsIds || before.Width is null || inner.Width is null || inner.Width.Value != before.Width.Value)
+        var input = scope.Current;
+        if (input?.Type is null) return null;
+        if (input.Tensor is not { IsFloating: true } inputType)
         {
-            Report(Diagnostics.ShapeMismatch, key, $"a residual block must keep the shape of its input: it receives {before.Display} and its layers produce {inner.Display}");
+            Report(Diagnostics.ShapeMismatch, key, $"a residual block adds to features, but receives {input.Type.Display}; start with a token_embedding");
             return null;
         }
-        scope.Residuals++;
-        return new LayerSpec("residual", null, null, null, EquatableArray<ArgValue>.Empty, children.ToEquatableArray(), null,
-            before.Width.Module, inner.Width.Module, "x + f(x)");
+        input.Used = true;
+        var outer = scope.Stream;
+        scope.ResidualDepth++;
+        var branch = scope.ResidualDepth == 1 ? "h" : "h" + scope.ResidualDepth;
+        scope.Stream = branch;
+        var children = BindBody(sequence, scope, index, parameters);
+        var result = scope.Current;
+        scope.Stream = outer;
+        scope.ResidualDepth--;
+        if (result?.Type is null) return null;
+        if (result.Tensor is not { } resultType || !resultType.Matches(inputType))
+        {
+            Report(Diagnostics.ShapeMismatch, key, $"a residual block must keep the shape of its input: it receives {inputType.Display} and its layers produce {result.Type.Display}");
+            return null;
+        }
+        result.Used = true;
+        var output = NewStreamValue(scope, inputType);
+        return new ResidualStep(input.Local, branch, children.ToEquatableArray(), result.Local, output.Local);
     }
 
-    private LayerSpec? BindRepeat(YamlMapping mapping, LayerScope scope, ref Stream stream, out long parameters)
+    /// <summary>The value of an unnamed output: the stream <c>x</c>, or the residual branch being built.</summary>
+    private static BoundValue NewStreamValue(ValueScope scope, ValueType type)
     {
-        parameters = 0;
+        var value = new BoundValue(scope.Stream == "x" ? "x" : "", type, scope.Stream, null);
+        if (scope.Stream == "x") scope.Values["x"] = value;
+        scope.Current = value;
+        return value;
+    }
+
+    private Step? BindRepeat(YamlMapping mapping, ValueScope scope, List<ParameterTerm> parameters)
+    {
         CheckKeys(mapping, RepeatKeys, "a repeat block");
-        if (scope.InBlock)
+        if (scope.Kind == MethodKind.Block || scope.ResidualDepth > 0)
         {
-            Report(Diagnostics.WrongType, mapping, "a repeat block", "at the top level of 'layers'", "nested in another repeat");
+            Report(Diagnostics.WrongType, mapping, "a repeat block", "at the top level of 'layers'", "nested in another block");
             return null;
         }
         var countNode = Get(mapping, "repeat")!;
         if (ExpectScalar(countNode, "the repeat count", "an integer expression") is not { } countScalar) return null;
-        var count = BindExpression(countScalar, "the repeat count", scope);
+        var count = BindExpression(countScalar, "the repeat count", inBlock: false);
         if (count is null) return null;
         if (count.Value.Default.Kind != ValueKind.Int || count.Value.Default.Int < 1 || count.Value.Default.Int > 100_000)
         {
             Report(Diagnostics.OutOfRange, countScalar, $"the repeat count must be an integer from 1 to 100000, not {count.Value.Default}");
             return null;
         }
-        AddCheck($"{count.Value.Bare} < 1", $"$\"the repeat count {Escape(countScalar.Value)} must be at least 1, not {{{count.Value.Bare}}}\"");
+        var blocks = count.Value.Default.Int;
+        AddCheck(Ex.Less(count.Value.Expr, Ex.Int(1)), MessagePart.Of($"the repeat count {Render.Expression(count.Value.Expr)} must be at least 1, not "), MessagePart.Of(count.Value.Expr));
 
         var stateName = "h";
         YamlNode nameAt = mapping;
@@ -153,97 +163,210 @@ internal sealed partial class Binder
             nameAt = nameScalar;
         }
         var className = _blocks.Count == 0 ? _typeName + "Block" : _typeName + Names.Pascal(stateName) + "Block";
+        YamlNode classAt = mapping;
         if (Get(mapping, "class") is { } classNode && ExpectScalar(classNode, "the block's class name", "a C# type name") is { } classScalar)
         {
-            if (!Names.IsIdentifier(classScalar.Value) || !char.IsUpper(classScalar.Value[0]))
-            {
-                Report(Diagnostics.InvalidName, classScalar, classScalar.Value, "class name", "use a PascalCase C# identifier");
-                return null;
-            }
+            if (!CheckTypeName(classScalar, "class name")) return null;
             className = classScalar.Value;
+            classAt = classScalar;
         }
-        if (_blocks.Any(b => b.ClassName == className))
+        if (className == _typeName || className == _typeName + "Config" || className == _typeName + "Output" || _blocks.Any(b => b.ClassName == className))
         {
-            Report(Diagnostics.DuplicateName, mapping, className, "another repeat block generates this class; give one a 'class'");
+            Report(Diagnostics.DuplicateName, classAt, className, _blocks.Any(b => b.ClassName == className)
+                ? "another repeat block generates this class; give one a 'class'"
+                : "the model generates a class of this name; choose another 'class'");
             return null;
         }
         if (!ClaimLayerName(scope, stateName, nameAt)) return null;
-
         if (Get(mapping, "block") is not YamlSequence block)
         {
             Report(Diagnostics.MissingKey, mapping, "A repeat block", "block (a list of layers)");
             return null;
         }
+        var carried = Get(mapping, "carry") is { } carryNode ? BindCarry(carryNode, scope) : new List<YamlScalar>();
+        if (carried is null) return null;
 
-        // Bind the block once per index when its arguments vary with 'index' or 'cycle'; diagnostics and
-        // structure come from index 0, parameter counts from every index. Identical blocks bind once.
-        var blockScope = new LayerScope(scope, inBlock: true, new Dictionary<string, LayerSpec>(StringComparer.Ordinal));
-        var inner = stream;
-        _indexUsed = false;
-        var layers = BindBody(block, blockScope, ref inner, out var first);
-        var varies = _indexUsed;
-        if (stream.IsUnknown || inner.IsUnknown) return null;
-        if (inner.IsIds != stream.IsIds || inner.Width?.Value != stream.Width?.Value)
+        var input = scope.Current;
+        if (input?.Type is null) return null;
+        if (input.Tensor is not { } inputType)
         {
-            Report(Diagnostics.ShapeMismatch, countNode, $"a repeated block must keep the shape of its input: it receives {stream.Display} and produces {inner.Display}");
+            Report(Diagnostics.ShapeMismatch, countNode, $"a repeated block runs on a tensor, but receives {input.Type.Display}");
             return null;
         }
-        parameters = varies ? first : first * count.Value.Default.Int;
-        var errors = ErrorCount;
-        for (var i = 1; varies && i < count.Value.Default.Int && errors == ErrorCount; i++)
-        {
-            var again = stream;
-            var silentScope = new LayerScope(scope, inBlock: true, new Dictionary<string, LayerSpec>(StringComparer.Ordinal));
-            var checks = _checks.Count;
-            BindBody(block, silentScope, ref again, out var more, i);
-            _checks.RemoveRange(checks, _checks.Count - checks);
-            parameters += more;
-        }
-        if (ErrorCount > errors) _diagnostics.RemoveRange(errors + 1, ErrorCount - errors - 1);
+        input.Used = true;
 
-        _blocks.Add(new BlockSpec(className, stateName, layers.ToEquatableArray(), first, $"One of the {count.Value.Default.Int} repeated blocks of {_typeName} ('{stateName}.N' in the state dict)."));
-        var spec = new LayerSpec("repeat", stateName, Names.Field(stateName), className,
-            new[] { new ArgValue("count", count.Value.Module) }.ToEquatableArray(), EquatableArray<LayerSpec>.Empty, className,
-            stream.Width?.Module ?? "", inner.Width?.Module ?? "", $"{Render.Expression(count.Value.Expr)} × {className}");
-        scope.Layers[stateName] = spec;
-        stream = inner;
-        return spec;
+        // Bind the block once per index when its arguments vary with 'index' or 'cycle'; structure and
+        // code come from index 0, parameter counts from every index. Identical blocks bind once.
+        _indexUsed = false;
+        var shapes = _shapes.Count;
+        var (inner, body, blockTerms) = BindBlockBody(block, scope, inputType, carried, index: 0);
+        var blockParameters = Ex.Sum(blockTerms.Select(t => t.Count));
+        var varies = _indexUsed;
+        var result = inner.Current;
+        if (result?.Type is null) return null;
+        if (result.Tensor is not { } resultType || !resultType.Matches(inputType))
+        {
+            Report(Diagnostics.ShapeMismatch, countNode, $"a repeated block must keep the shape of its input: it receives {inputType.Display} and produces {result.Type.Display}");
+            return null;
+        }
+        result.Used = true;
+        for (var i = shapes; i < _shapes.Count; i++) _shapes[i] = _shapes[i] with { Path = $"{stateName}.*.{_shapes[i].Path}" };
+
+        // Parameters under the default config: block 0 times the count, or every block when they differ.
+        long total = 0;
+        if (!TryCount(blockParameters, 0, out var first) || !TryAdd(ref total, first, varies ? 1 : blocks))
+        {
+            Report(Diagnostics.OutOfRange, countNode, "the parameter count of the repeated blocks overflows a 64-bit integer with the default config");
+            return null;
+        }
+        var errors = ErrorCount;
+        for (var i = 1; varies && i < blocks; i++)
+        {
+            // Silently: the same body bound again, only to check block i and count its parameters.
+            var (diagnostics, checks, shapeCount, losses, layerCount) = (_diagnostics.Count, _checks.Count, _shapes.Count, _losses.Count, _layerCount);
+            var (_, _, againTerms) = BindBlockBody(block, scope, inputType, carried, i);
+            var again = Ex.Sum(againTerms.Select(t => t.Count));
+            _checks.RemoveRange(checks, _checks.Count - checks);
+            _shapes.RemoveRange(shapeCount, _shapes.Count - shapeCount);
+            _losses.RemoveRange(losses, _losses.Count - losses);
+            _layerCount = layerCount;
+            if (_diagnostics.Count > diagnostics)
+            {
+                KeepDiagnostics(diagnostics + 1); // the first problem of a later block is enough
+                break;
+            }
+            if (!TryCount(again, i, out var one) || !TryAdd(ref total, one, 1))
+            {
+                Report(Diagnostics.OutOfRange, countNode, "the parameter count of the repeated blocks overflows a 64-bit integer with the default config");
+                return null;
+            }
+        }
+        if (ErrorCount > errors) return null;
+
+        // The block method: the stream, outer values it reads, carried values; it returns the stream and the carried values.
+        var parametersOfBlock = new List<BlockValue> { new("x", inputType, false) };
+        var arguments = new List<string> { input.Local };
+        foreach (var (outerValue, innerValue) in inner.Free)
+        {
+            parametersOfBlock.Add(new BlockValue(innerValue.Local, innerValue.Type!, innerValue.Nullable));
+            arguments.Add(outerValue.Local);
+        }
+        var results = new List<BlockValue> { new("x", inputType, false) };
+        var resultLocals = new List<BlockValue>();
+        foreach (var name in carried)
+        {
+            var innerValue = inner.Values[name.Value];
+            if (innerValue.Type is null)
+            {
+                Report(Diagnostics.UnresolvedReference, name, $"the carried value '{name.Value}' is never produced inside the block");
+                return null;
+            }
+            var outerValue = scope.Values[name.Value];
+            outerValue.Type = innerValue.Type;
+            outerValue.Exported = true;
+            parametersOfBlock.Add(new BlockValue(innerValue.Local, innerValue.Type, Nullable: true));
+            arguments.Add(outerValue.Local);
+            results.Add(new BlockValue(innerValue.Local, innerValue.Type, Nullable: true));
+            resultLocals.Add(new BlockValue(outerValue.Local, innerValue.Type, Nullable: true));
+        }
+        var output = NewStreamValue(scope, inputType);
+        resultLocals.Insert(0, new BlockValue(output.Local, inputType, false));
+        ReportUnused(inner, []);
+
+        parameters.Add(new ParameterTerm(stateName, new BlockCountExpr(className, count.Value.Expr, varies, total)));
+        _blocks.Add(new BlockSpec(className, stateName, count.Value.Expr, parametersOfBlock.ToEquatableArray(), results.ToEquatableArray(), Prune(body).ToEquatableArray(),
+            blockTerms.ToEquatableArray(), varies, first, $"One of the {blocks} repeated blocks of {_typeName} ('{stateName}.N' in the state dict)."));
+        scope.Layers[stateName] = new LayerRecord("repeat", Names.Field(stateName));
+        return new RepeatStep(Names.Field(stateName), className, arguments.ToEquatableArray(), resultLocals.ToEquatableArray());
+    }
+
+    private static bool TryAdd(ref long total, long value, long times)
+    {
+        try
+        {
+            total = checked(total + value * times);
+            return true;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
+
+    private (ValueScope Scope, List<Step> Body, List<ParameterTerm> Parameters) BindBlockBody(YamlSequence block, ValueScope outer, TensorType input, List<YamlScalar> carried, int index)
+    {
+        var inner = new ValueScope(outer, MethodKind.Block);
+        var stream = new BoundValue("x", input, "x", null);
+        inner.Values["x"] = stream;
+        inner.Current = stream;
+        foreach (var name in carried)
+        {
+            var outerValue = outer.Values[name.Value];
+            inner.Values[name.Value] = new BoundValue(name.Value, outerValue.Type, outerValue.Local, name) { Nullable = true, Exported = true };
+        }
+        var parameters = new List<ParameterTerm>();
+        var body = BindBody(block, inner, index, parameters);
+        return (inner, body, parameters);
+    }
+
+    /// <summary><c>carry: [memory]</c>: values each block passes to the next, absent before the first.</summary>
+    private List<YamlScalar>? BindCarry(YamlNode node, ValueScope scope)
+    {
+        if (node is not YamlSequence list || list.Items.Any(i => i is not YamlScalar))
+        {
+            Report(Diagnostics.WrongType, node, "'carry'", "a list of value names", node.Describe());
+            return null;
+        }
+        var names = new List<YamlScalar>();
+        foreach (var item in list.Items.Cast<YamlScalar>())
+        {
+            if (ValueLocal(item, "carried value name") is not { } local) return null;
+            if (item.Value == "x")
+            {
+                Report(Diagnostics.InvalidName, item, "x", "carried value name", "the stream is passed through the blocks already");
+                return null;
+            }
+            if (!scope.Values.ContainsKey(item.Value)) scope.Values[item.Value] = new BoundValue(item.Value, null, local, item) { Nullable = true };
+            names.Add(item);
+        }
+        return names;
     }
 
     // ---- layers -----------------------------------------------------------------------------
 
-    /// <summary>
-    /// An argument as bound: its C# text inside modules and its value at the index being bound;
-    /// <see cref="IsNull"/> when that value is an explicit null (also when a cycle picks one).
-    /// </summary>
-    private sealed record Arg(string CSharp, Value Value, YamlNode Node, bool IsConfigDependent, bool UsesIndex, string Bare, bool IsNull = false);
-
-    private LayerSpec? BindLayer(LayerKindInfo kind, YamlScalar key, YamlNode? argsNode, LayerScope scope, ref Stream stream, out long parameters, int index)
+    private Step? BindLayer(LayerKind kind, YamlScalar key, YamlNode? argsNode, ValueScope scope, int index, List<ParameterTerm> parameters)
     {
-        parameters = 0;
-        var args = new Dictionary<string, Arg>(StringComparer.Ordinal);
+        var args = new Dictionary<string, BoundArg>(StringComparer.Ordinal);
         var given = new HashSet<string>(StringComparer.Ordinal);
         var errors = ErrorCount;
         string? stateName = null;
         YamlNode nameAt = key;
+        YamlNode? inNode = null, asNode = null;
 
         if (argsNode is YamlMapping mapping)
         {
-            CheckKeys(mapping, kind.Args.Select(a => a.Name).ToList(), $"layer '{kind.Name}'");
+            CheckKeys(mapping, kind.Args.Select(a => a.Name).Concat(LayerKinds.Common.Select(a => a.Name)).ToList(), $"layer '{kind.Name}'");
             foreach (var entry in mapping.Entries)
             {
+                switch (entry.Key.Value)
+                {
+                    case "name":
+                        if (ExpectScalar(entry.Value, "a layer name", "a name") is { } nameScalar && IsStateName(nameScalar))
+                        {
+                            stateName = nameScalar.Value;
+                            nameAt = nameScalar;
+                        }
+                        continue;
+                    case "in":
+                        inNode = entry.Value;
+                        continue;
+                    case "as":
+                        asNode = entry.Value;
+                        continue;
+                }
                 var info = kind.Arg(entry.Key.Value);
                 if (info is null) continue;
                 given.Add(info.Name);
-                if (info.Name == "name")
-                {
-                    if (ExpectScalar(entry.Value, "a layer name", "a name") is { } nameScalar && IsStateName(nameScalar))
-                    {
-                        stateName = nameScalar.Value;
-                        nameAt = nameScalar;
-                    }
-                    continue;
-                }
                 if (BindArg(info, entry.Value, kind, scope, index) is { } arg) args[info.Name] = arg;
             }
         }
@@ -266,32 +389,208 @@ internal sealed partial class Binder
 
         stateName ??= DefaultName(scope, kind.Name);
         if (!ClaimLayerName(scope, stateName, nameAt)) return null;
+        var inputs = BindLayerInputs(kind, key, inNode, scope);
+        if (inputs is null) return null;
+        var bound = BindAs(kind, asNode, scope);
+        if (bound is null) return null;
+        if (inputs.Any(i => i is not null && i.Type is null && !i.Nullable)) return null; // after an error upstream
 
-        var input = stream;
-        var output = Transition(kind, key, args, scope, ref stream, out parameters);
-        if (output is null) return null;
+        var layer = new LayerBinding(this, kind, key, stateName, scope, inputs, args, bound.Keys.ToList(), index);
+        var ok = kind.Bind(layer);
+        if (!ok || ErrorCount > errors) return null;
+        if (!TryCount(layer.ParameterCount, index, out _))
+        {
+            Report(Diagnostics.OutOfRange, key, $"the parameter count of layer '{stateName}' overflows a 64-bit integer with the default config");
+            return null;
+        }
+        if (!(layer.ParameterCount is IntLiteral { Value: 0 })) parameters.Add(new ParameterTerm(stateName, layer.ParameterCount));
 
-        // Only arguments the file states: the runtime's options records carry the same defaults, and
-        // generated code that repeats every default would bury what the author chose.
-        var values = kind.Args.Where(info => args.ContainsKey(info.Name)).Select(info => new ArgValue(info.Name, args[info.Name].CSharp)).ToList();
-        if (kind.Name == "custom") _hasCustom = true;
-        if (kind.Name == "token_embedding") _embeddings[stateName] = _pendingEmbedding;
-        var comment = $"{kind.Name}: {input.Display} → {stream.Display}";
-        // Activations and tied heads own no parameters, so they get no field.
-        var field = kind.Name == "activation" || (kind.Name == "lm_head" && args.ContainsKey("tied")) ? null : Names.Field(stateName);
-        var spec = new LayerSpec(kind.Name, stateName, field, kind.RuntimeClass, values.ToEquatableArray(),
-            EquatableArray<LayerSpec>.Empty, null, input.Width?.Module ?? "", stream.Width?.Module ?? "", comment);
-        scope.Layers[stateName] = spec;
-        scope.Shapes[stateName] = stream;
-        return spec;
+        // Outputs: bound ports to their named values, the primary one (when unnamed) to the stream.
+        var outputs = new List<CallOutput>();
+        var streamOutputs = new List<(int Output, BoundValue Value)>();
+        BoundValue? primary = null;
+        foreach (var port in kind.Outputs)
+        {
+            var isPrimary = port == kind.Outputs[0];
+            if (!bound.TryGetValue(port.Name, out var name) && !isPrimary) continue;
+            var type = port.Kind == PortKind.Loss ? LossType.Instance : layer.OutputType(port.Name);
+            if (type is null) throw new InvalidOperationException($"layer kind '{kind.Name}' did not set the type of its output '{port.Name}'");
+            BoundValue value;
+            if (name is null)
+            {
+                value = NewStreamValue(scope, type);
+                streamOutputs.Add((outputs.Count, value));
+            }
+            else
+            {
+                value = new BoundValue(name.Value, type, Names.Local(name.Value), name);
+                if (scope.Values.TryGetValue(name.Value, out var previous))
+                {
+                    if (previous.Type is not null && previous.Type.GetType() != type.GetType())
+                    {
+                        Report(Diagnostics.ShapeMismatch, name, $"'{name.Value}' holds a {previous.Type.Display} and cannot take {type.Display}");
+                        return null;
+                    }
+                    previous.Type ??= type;
+                    value = new BoundValue(name.Value, type, previous.Local, name) { Nullable = previous.Nullable, Exported = previous.Exported };
+                }
+                scope.Values[name.Value] = value;
+            }
+            if (port.Kind == PortKind.Loss && name is not null)
+            {
+                if (!_losses.Contains(name.Value)) _losses.Add(name.Value);
+                value.Exported = true;
+            }
+            outputs.Add(new CallOutput(port.MemberName, value.Local, port.Kind == PortKind.Loss ? name?.Value : null));
+            if (isPrimary) primary = value;
+        }
+        scope.Current = primary;
+
+        var record = new LayerRecord(kind.Name, Names.Field(stateName));
+        foreach (var pair in layer.Remembered) record.Remembered[pair.Key] = pair.Value;
+        scope.Layers[stateName] = record;
+        _shapes.Add(new LayerShape(stateName, kind.Name, primary?.Tensor));
+        if (layer.Custom is not null) _hasCustom = true;
+
+        var inputTypes = inputs.Select(i => i?.Type?.Display).Where(t => t is not null);
+        var comment = $"{kind.Name}: {string.Join(", ", inputTypes)} → {primary?.Type?.Display}";
+        var callInputs = kind.Inputs.Select((port, i) => new CallInput(Names.Camel(port.Name), inputs[i]?.Local)).ToEquatableArray();
+        var step = new LayerStep(new LayerSpec(kind.Name, stateName, record.Field,
+            layer.Custom is { } custom ? "global::" + custom : kind.RuntimeClass,
+            layer.Construction(), callInputs, outputs.ToEquatableArray(),
+            kind.Method(bound.Keys.ToList()), kind.TakesContext, kind.Outputs.Count > 1, primary?.Tensor is { } t ? t.Display : comment));
+        foreach (var (output, value) in streamOutputs) _streamAssignments.Add((step, output, value));
+        return step;
     }
 
-    private Arg? BindArg(ArgInfo info, YamlNode node, LayerKindInfo kind, LayerScope scope, int index)
+    /// <summary>The values a layer reads: <c>in:</c> by name, else the previous layer's output; null after reporting.</summary>
+    private List<BoundValue?>? BindLayerInputs(LayerKind kind, YamlScalar key, YamlNode? inNode, ValueScope scope)
+    {
+        var ports = kind.Inputs;
+        var names = new List<YamlScalar>();
+        if (inNode is YamlScalar { IsNull: false } one) names.Add(one);
+        else if (inNode is YamlSequence list && list.Items.All(i => i is YamlScalar)) names.AddRange(list.Items.Cast<YamlScalar>());
+        else if (inNode is not null)
+        {
+            Report(Diagnostics.WrongType, inNode, $"'in' of layer '{kind.Name}'", "a value name or a list of names", inNode.Describe());
+            return null;
+        }
+        if (names.Count > ports.Count)
+        {
+            Report(Diagnostics.OutOfRange, names[ports.Count], $"layer '{kind.Name}' reads {ports.Count} value{(ports.Count == 1 ? "" : "s")} ({string.Join(", ", ports.Select(p => p.Name))}), not {names.Count}");
+            return null;
+        }
+        var result = new List<BoundValue?>();
+        for (var i = 0; i < ports.Count; i++)
+        {
+            BoundValue? value;
+            if (i < names.Count)
+            {
+                value = scope.Find(names[i].Value);
+                if (value is null)
+                {
+                    var visible = VisibleValues(scope).ToList();
+                    Report(Diagnostics.UnresolvedReference, names[i], $"layer '{kind.Name}' reads '{Names.Clip(names[i].Value)}', but no value of that name is defined before it{Names.Suggest(names[i].Value, visible)}");
+                    return null;
+                }
+                if (value.Type is null && !value.Nullable) return null;
+                if (value.Type is null)
+                {
+                    // A carried value read before its first producer: the port says what it is.
+                    value.Type = ports[i].Kind == PortKind.State ? new StateType(ports[i].StateType!) : null;
+                    if (value.Type is null)
+                    {
+                        Report(Diagnostics.UnresolvedReference, names[i], $"'{names[i].Value}' has no value before the first block, and '{ports[i].Name}' of layer '{kind.Name}' needs one");
+                        return null;
+                    }
+                }
+            }
+            else if (i == 0)
+            {
+                value = scope.Current;
+                if (value is null)
+                {
+                    Report(Diagnostics.MissingKey, key, $"Layer '{kind.Name}'", "in (there is no earlier value to read)");
+                    return null;
+                }
+            }
+            else if (ports[i].Optional)
+            {
+                result.Add(null);
+                continue;
+            }
+            else
+            {
+                Report(Diagnostics.MissingKey, key, $"Layer '{kind.Name}'", $"in (its input '{ports[i].Name}' has no default)");
+                return null;
+            }
+            value.Used = true;
+            result.Add(value);
+        }
+        return result;
+    }
+
+    private static IEnumerable<string> VisibleValues(ValueScope scope)
+    {
+        for (var s = scope; s is not null; s = s.Outer)
+            foreach (var name in s.Values.Keys)
+                yield return name;
+    }
+
+    /// <summary><c>as: name</c> (the primary output) or <c>as: { port: name }</c>; null after reporting.</summary>
+    private Dictionary<string, YamlScalar>? BindAs(LayerKind kind, YamlNode? asNode, ValueScope scope)
+    {
+        var bound = new Dictionary<string, YamlScalar>(StringComparer.Ordinal);
+        if (asNode is null) return bound;
+        var pairs = new List<(YamlScalar Port, YamlScalar Name)>();
+        if (asNode is YamlScalar { IsNull: false } single) pairs.Add((new YamlScalar(kind.Outputs[0].Name, false, single.Span), single));
+        else if (asNode is YamlMapping map)
+        {
+            foreach (var entry in map.Entries)
+            {
+                if (kind.Output(entry.Key.Value) is null)
+                {
+                    Report(Diagnostics.UnknownKey, entry.Key, Names.Clip(entry.Key.Value), $"the outputs of layer '{kind.Name}' ({string.Join(", ", kind.Outputs.Select(p => p.Name))})", Names.Suggest(entry.Key.Value, kind.Outputs.Select(p => p.Name)));
+                    return null;
+                }
+                if (ExpectScalar(entry.Value, $"the name of output '{entry.Key.Value}'", "a value name") is not { } name) return null;
+                pairs.Add((entry.Key, name));
+            }
+        }
+        else
+        {
+            Report(Diagnostics.WrongType, asNode, $"'as' of layer '{kind.Name}'", "a value name or a mapping output: name", asNode.Describe());
+            return null;
+        }
+        foreach (var (port, name) in pairs)
+        {
+            if (ValueLocal(name, "value name") is null) return null;
+            if (name.Value == "x" && scope.ResidualDepth > 0)
+            {
+                Report(Diagnostics.InvalidName, name, "x", "value name", "inside a residual, x is the residual's input; name the branch's value something else");
+                return null;
+            }
+            if (scope.Values.TryGetValue(name.Value, out var existing) && existing.IsInput)
+            {
+                Report(Diagnostics.DuplicateName, name, name.Value, "an input has this name");
+                return null;
+            }
+            if (bound.Values.Any(n => n.Value == name.Value))
+            {
+                Report(Diagnostics.DuplicateName, name, name.Value, "another output of this layer has this name");
+                return null;
+            }
+            bound[port.Value] = name;
+        }
+        return bound;
+    }
+
+    private BoundArg? BindArg(ArgInfo info, YamlNode node, LayerKind kind, ValueScope scope, int index)
     {
         var what = $"'{info.Name}' of layer '{kind.Name}'";
         if (node is YamlMapping cycleMap && Get(cycleMap, "cycle") is { } cycleNode)
         {
-            if (!scope.InBlock)
+            if (scope.Kind != MethodKind.Block)
             {
                 Report(Diagnostics.WrongType, node, what, "a value ('cycle' varies a value across the layers of a repeat block)", "a cycle outside a repeat");
                 return null;
@@ -304,22 +603,23 @@ internal sealed partial class Binder
             }
             var bound = options.Items.Select(o => BindArg(info, o, kind, scope, index)).ToList();
             if (bound.Any(b => b is null)) return null;
-            var type = info.Kind switch
+            _indexUsed = true;
+            var chosen = bound[index % bound.Count]!;
+            var element = info.Kind switch
             {
                 ArgKind.Int => info.Nullable ? "long?" : "long",
                 ArgKind.Float => "double",
                 ArgKind.Bool => "bool",
                 _ => "string",
             };
-            _indexUsed = true;
-            var chosen = bound[index % bound.Count]!;
-            var csharp = $"Cycle.Pick<{type}>(index, {string.Join(", ", bound.Select(b => b!.CSharp))})";
-            return chosen with { CSharp = csharp, UsesIndex = true, Node = node };
+            var exprs = bound.Select(b => b!.Expr).ToList();
+            var expr = exprs.All(e => e is not null) ? new PickExpr(exprs.Select(e => e!).ToEquatableArray()) : null;
+            return chosen with { Node = node, Code = new CycleCode(element, bound.Select(b => b!.Code).ToEquatableArray()), Expr = expr ?? chosen.Expr, UsesIndex = true };
         }
         if (ExpectScalar(node, what, ExpectedWord(info)) is not { } scalar) return null;
         if (scalar.IsNull)
         {
-            if (info.Nullable) return new Arg("null", default, scalar, false, false, "null", IsNull: true);
+            if (info.Nullable) return new BoundArg(info, scalar, default, null, NullCode.Instance, IsNull: true, UsesIndex: false);
             Report(Diagnostics.WrongType, scalar, what, ExpectedWord(info), "null");
             return null;
         }
@@ -332,7 +632,7 @@ internal sealed partial class Binder
                     Report(Diagnostics.WrongType, scalar, what, ExpectedWord(info), $"the string {scalar.Describe()}");
                     return null;
                 }
-                var expr = BindExpression(scalar, what, scope, index);
+                var expr = BindExpression(scalar, what, scope.Kind == MethodKind.Block, index);
                 if (expr is null) return null;
                 var value = expr.Value.Default;
                 if (info.Kind == ArgKind.Int && value.Kind != ValueKind.Int)
@@ -345,15 +645,15 @@ internal sealed partial class Binder
                     Report(Diagnostics.WrongType, scalar, what, "a number", scalar.Describe());
                     return null;
                 }
-                var module = info.Kind == ArgKind.Float && value.Kind == ValueKind.Int && expr.Value.Expr is IntLiteral
-                    ? Render.CSharpDouble(value.Int)
-                    : expr.Value.Module;
-                return new Arg(module, value, scalar, ExpressionEvaluator.Names(expr.Value.Expr).Any(), expr.Value.UsesIndex, expr.Value.Bare);
+                if (expr.Value.UsesIndex) _indexUsed = true;
+                var asFloat = info.Kind == ArgKind.Float && value.Kind == ValueKind.Int && expr.Value.Expr is IntLiteral;
+                return new BoundArg(info, scalar, value, expr.Value.Expr, new ExprCode(expr.Value.Expr, asFloat), false, expr.Value.UsesIndex);
             case ArgKind.Bool:
                 var literal = Literal(scalar);
-                if (literal.Kind == ValueKind.Bool && !scalar.Quoted) return new Arg(literal.Bool ? "true" : "false", literal, scalar, false, false, literal.Bool ? "true" : "false");
+                if (literal.Kind == ValueKind.Bool && !scalar.Quoted)
+                    return new BoundArg(info, scalar, literal, new BoolLiteral(literal.Bool), new BoolCode(literal.Bool), false, false);
                 if (_values.TryGetValue(scalar.Value, out var configValue) && configValue.Kind == ValueKind.Bool)
-                    return new Arg("config." + _properties[scalar.Value], configValue, scalar, true, false, _properties[scalar.Value]);
+                    return new BoundArg(info, scalar, configValue, Ex.Name(scalar.Value), new ExprCode(Ex.Name(scalar.Value)), false, false);
                 Report(Diagnostics.WrongType, scalar, what, "true, false or a bool config name", scalar.Describe());
                 return null;
             case ArgKind.Enum:
@@ -362,17 +662,17 @@ internal sealed partial class Binder
                     Report(Diagnostics.WrongType, scalar, what, "one of " + string.Join(", ", info.Values!), scalar.Describe() + Names.Suggest(scalar.Value, info.Values!));
                     return null;
                 }
-                return new Arg("\"" + scalar.Value + "\"", Value.Of(scalar.Value), scalar, false, false, scalar.Value);
+                return new BoundArg(info, scalar, Value.Of(scalar.Value), null, new TextCode(scalar.Value), false, false);
             case ArgKind.Reference:
-                return new Arg(scalar.Value, Value.Of(scalar.Value), scalar, false, false, scalar.Value);
+                return new BoundArg(info, scalar, Value.Of(scalar.Value), null, new LayerRefCode(scalar.Value), false, false);
             default:
                 // Free text is a custom layer's class, emitted into C# as written: it must be a type name.
                 if (!Names.IsQualifiedName(scalar.Value))
                 {
-                    Report(Diagnostics.InvalidName, scalar, scalar.Value, "class name", "use a fully qualified C# type name such as MyModels.TokenMixer");
+                    Report(Diagnostics.InvalidName, scalar, Names.Clip(scalar.Value), "class name", "use a fully qualified C# type name such as MyModels.TokenMixer");
                     return null;
                 }
-                return new Arg(scalar.Value, Value.Of(scalar.Value), scalar, false, false, scalar.Value);
+                return new BoundArg(info, scalar, Value.Of(scalar.Value), null, new TypeNameCode(scalar.Value), false, false);
         }
     }
 
@@ -388,12 +688,12 @@ internal sealed partial class Binder
 
     private bool IsStateName(YamlScalar name)
     {
-        if (Names.IsIdentifier(name.Value)) return true;
-        Report(Diagnostics.InvalidName, name, name.Value, "layer name", "it becomes a state-dict key segment: letters, digits and underscores, no dots");
+        if (Names.IsIdentifier(name.Value) && name.Value.Length <= MaxNameLength) return true;
+        Report(Diagnostics.InvalidName, name, Names.Clip(name.Value), "layer name", "it becomes a state-dict key segment: letters, digits and underscores, no dots");
         return false;
     }
 
-    private static string DefaultName(LayerScope scope, string kind)
+    private static string DefaultName(ValueScope scope, string kind)
     {
         scope.KindCounts.TryGetValue(kind, out var n);
         scope.KindCounts[kind] = n + 1;
@@ -402,7 +702,7 @@ internal sealed partial class Binder
         return candidate;
     }
 
-    private bool ClaimLayerName(LayerScope scope, string name, YamlNode at)
+    private bool ClaimLayerName(ValueScope scope, string name, YamlNode at)
     {
         if (scope.Layers.ContainsKey(name) || !scope.Fields.Add(Names.Field(name)))
         {
@@ -410,282 +710,5 @@ internal sealed partial class Binder
             return false;
         }
         return true;
-    }
-
-    private Value ArgValueOr(Dictionary<string, Arg> args, string name, Value fallback) => args.TryGetValue(name, out var a) ? a.Value : fallback;
-
-    private bool Flag(Dictionary<string, Arg> args, string name, bool fallback) => args.TryGetValue(name, out var a) ? a.Value.Bool : fallback;
-
-    /// <summary>Checks the stream fits the layer, advances it, counts parameters and records config checks.</summary>
-    private Stream? Transition(LayerKindInfo kind, YamlScalar key, Dictionary<string, Arg> args, LayerScope scope, ref Stream stream, out long parameters)
-    {
-        parameters = 0;
-        if (stream.IsUnknown && kind.Name != "token_embedding") return stream;
-        if (kind.Name == "token_embedding")
-        {
-            if (!stream.IsUnknown && (!stream.IsIds || stream.Rank != 2))
-            {
-                Report(Diagnostics.ShapeMismatch, key, $"'token_embedding' takes token ids long[B, T] but receives {stream.Display}");
-                return null;
-            }
-            var vocab = args["vocab"];
-            var dim = args["dim"];
-            if (!Positive(vocab, "vocab") || !Positive(dim, "dim")) return null;
-            parameters = vocab.Value.Int * dim.Value.Int;
-            stream = new Stream(false, 3, WidthOf(dim));
-            _pendingEmbedding = (WidthOf(vocab), dim.Value.Int);
-            return stream;
-        }
-
-        if (stream.IsIds || stream.Rank != 3 || stream.Width is null)
-        {
-            Report(Diagnostics.ShapeMismatch, key, $"'{kind.Name}' takes features float[B, T, C] but receives {stream.Display}; start with a token_embedding");
-            return null;
-        }
-        var width = stream.Width;
-        var c = width.Value;
-        var bias = Flag(args, "bias", kind.Arg("bias")?.Default == "true");
-        switch (kind.Name)
-        {
-            case "position_embedding":
-                if (!Positive(args["max"], "max")) return null;
-                parameters = args["max"].Value.Int * c;
-                break;
-            case "dropout":
-                if (!Probability(args["p"], "p")) return null;
-                break;
-            case "layer_norm":
-                parameters = bias ? 2 * c : c;
-                break;
-            case "rms_norm":
-                parameters = c;
-                break;
-            case "activation":
-                break;
-            case "linear":
-                if (!Positive(args["out"], "out")) return null;
-                parameters = c * args["out"].Value.Int + (bias ? args["out"].Value.Int : 0);
-                stream = stream with { Width = WidthOf(args["out"]) };
-                break;
-            case "mlp":
-            {
-                var hiddenArg = args["hidden"];
-                if (!Positive(hiddenArg, "hidden")) return null;
-                if (args.TryGetValue("dropout", out var p) && !Probability(p, "dropout")) return null;
-                var hidden = hiddenArg.Value.Int;
-                var activation = args.TryGetValue("activation", out var act) ? act.Value.Text : "gelu";
-                var inner = c * hidden + (bias ? hidden : 0);
-                parameters = (activation is "swiglu" or "geglu" ? 2 * inner : inner) + hidden * c + (bias ? c : 0);
-                break;
-            }
-            case "attention":
-            {
-                var headsArg = args["heads"];
-                if (!Positive(headsArg, "heads")) return null;
-                var heads = headsArg.Value.Int;
-                var kv = args.TryGetValue("kv_heads", out var kvArg) && !kvArg.IsNull ? kvArg.Value.Int : heads;
-                if (c % heads != 0)
-                {
-                    Report(Diagnostics.NotDivisible, headsArg.Node, $"heads ({heads}) must divide the model width {width.Yaml} ({c})");
-                    return null;
-                }
-                if (kv < 1 || heads % kv != 0)
-                {
-                    Report(Diagnostics.NotDivisible, kvArg!.Node, $"kv_heads ({kv}) must divide heads ({heads})");
-                    return null;
-                }
-                // Heads below 1 have a check of their own; the guard keeps Validate() from dividing by zero.
-                if (!width.UsesIndex && !headsArg.UsesIndex)
-                    AddCheck($"{(headsArg.IsConfigDependent ? $"{Paren(headsArg.Bare)} != 0 && " : "")}{Paren(width.Bare)} % {Paren(headsArg.Bare)} != 0",
-                        $"$\"heads ({{{headsArg.Bare}}}) must divide {Escape(width.Yaml)} ({{{width.Bare}}})\"");
-                if (kvArg is { IsConfigDependent: true, UsesIndex: false } && !headsArg.UsesIndex)
-                    AddCheck($"{Paren(kvArg.Bare)} < 1 || {Paren(headsArg.Bare)} % {Paren(kvArg.Bare)} != 0",
-                        $"$\"kv_heads ({{{kvArg.Bare}}}) must divide heads ({{{headsArg.Bare}}})\"");
-                if (args.TryGetValue("window", out var window) && !window.IsNull && window.Value.Int < 1)
-                {
-                    Report(Diagnostics.OutOfRange, window.Node, $"window must be at least 1, not {window.Value.Int}");
-                    return null;
-                }
-                if (args.TryGetValue("window", out window) && !window.IsNull && !Flag(args, "causal", true))
-                {
-                    Report(Diagnostics.OutOfRange, window.Node, "a sliding window needs causal attention (query i sees keys i−W+1 … i)");
-                    return null;
-                }
-                if (Flag(args, "rope", false))
-                {
-                    var fraction = ArgValueOr(args, "rope_fraction", Value.Of(1.0)).AsDouble;
-                    var rotating = Math.Round(c / heads * fraction);
-                    if (fraction <= 0 || fraction > 1 || rotating < 2 || rotating % 2 != 0)
-                    {
-                        Report(Diagnostics.OutOfRange, args.TryGetValue("rope_fraction", out var f) ? f.Node : key,
-                            $"rope_fraction {fraction} of head width {c / heads} gives {rotating} rotating dims; it must be a positive even number");
-                        return null;
-                    }
-                }
-                if (args.TryGetValue("dropout", out var dropout) && !Probability(dropout, "dropout")) return null;
-                var headDim = c / heads;
-                var qkv = (heads + 2 * kv) * headDim;
-                parameters = c * qkv + (bias ? qkv : 0) + heads * headDim * c + (bias ? c : 0);
-                break;
-            }
-            case "conv1d":
-            {
-                var outArg = args["out"];
-                var groups = ArgValueOr(args, "groups", Value.Of(1L)).Int;
-                if (!Positive(outArg, "out") || !Positive(args["kernel"], "kernel")) return null;
-                if (groups < 1 || c % groups != 0 || outArg.Value.Int % groups != 0)
-                {
-                    Report(Diagnostics.NotDivisible, args.TryGetValue("groups", out var g) ? g.Node : key, $"groups ({groups}) must divide the input width ({c}) and out ({outArg.Value.Int})");
-                    return null;
-                }
-                if (Flag(args, "causal", false) && ArgValueOr(args, "padding", Value.Of(0L)).Int != 0)
-                {
-                    Report(Diagnostics.OutOfRange, args["padding"].Node, "a causal conv1d pads on the left by itself; remove 'padding'");
-                    return null;
-                }
-                parameters = outArg.Value.Int * (c / groups) * args["kernel"].Value.Int + (bias ? outArg.Value.Int : 0);
-                stream = stream with { Width = WidthOf(outArg) };
-                break;
-            }
-            case "lstm":
-            case "gru":
-            case "rnn":
-            {
-                var hiddenArg = args["hidden"];
-                if (!Positive(hiddenArg, "hidden")) return null;
-                var hidden = hiddenArg.Value.Int;
-                var layers = ArgValueOr(args, "layers", Value.Of(1L)).Int;
-                if (layers < 1)
-                {
-                    Report(Diagnostics.OutOfRange, args["layers"].Node, $"layers must be at least 1, not {layers}");
-                    return null;
-                }
-                if (args.TryGetValue("dropout", out var p) && !Probability(p, "dropout")) return null;
-                var directions = Flag(args, "bidirectional", false) ? 2 : 1;
-                var gates = kind.Name == "lstm" ? 4 : kind.Name == "gru" ? 3 : 1;
-                for (var l = 0; l < layers; l++)
-                {
-                    var inputWidth = l == 0 ? c : hidden * directions;
-                    parameters += directions * (gates * hidden * (inputWidth + hidden) + (bias ? 2 * gates * hidden : 0));
-                }
-                // Both directions are concatenated. When a bool config (or a cycle) sets 'bidirectional',
-                // the width the next layer receives must follow it, not its default.
-                var flag = args.TryGetValue("bidirectional", out var b) && (b.IsConfigDependent || b.UsesIndex) ? b : null;
-                if (flag is null && directions == 1)
-                {
-                    stream = stream with { Width = WidthOf(hiddenArg) };
-                    break;
-                }
-                var (module, bare) = flag is null ? ("2", "2") : ($"({flag.CSharp} ? 2 : 1)", $"({flag.Bare} ? 2 : 1)");
-                var yaml = Render.Expression(ExpressionOf(hiddenArg));
-                stream = stream with
-                {
-                    Width = new Width($"{module} * {Paren(hiddenArg.CSharp)}", $"{bare} * {Paren(hiddenArg.Bare)}",
-                        directions == 1 ? yaml : $"2 * {Paren(yaml)}", directions * hidden, hiddenArg.UsesIndex || flag is { UsesIndex: true }),
-                };
-                break;
-            }
-            case "lm_head":
-            {
-                if (args.TryGetValue("tied", out var tied))
-                {
-                    if (args.ContainsKey("vocab") || args.ContainsKey("init_std") || Flag(args, "bias", false))
-                    {
-                        Report(Diagnostics.OutOfRange, tied.Node, "a tied lm_head reuses the embedding's weight: drop 'vocab', 'bias' and 'init_std'");
-                        return null;
-                    }
-                    var target = scope.Find(tied.CSharp);
-                    if (target is null || target.Kind != "token_embedding")
-                    {
-                        var embeddings = AllLayers(scope).Where(l => l.Kind == "token_embedding").Select(l => l.StateName!).ToList();
-                        Report(Diagnostics.UnresolvedReference, tied.Node, target is null
-                            ? $"lm_head is tied to '{tied.CSharp}', but no earlier layer has that name{Names.Suggest(tied.CSharp, embeddings)}"
-                            : $"lm_head is tied to '{tied.CSharp}', a {target.Kind}; it must be a token_embedding");
-                        return null;
-                    }
-                    var embedding = _embeddings[tied.CSharp];
-                    if (embedding.Dim != c)
-                    {
-                        Report(Diagnostics.ShapeMismatch, tied.Node, $"the tied embedding '{tied.CSharp}' has width {embedding.Dim} but lm_head receives width {c} ({width.Yaml})");
-                        return null;
-                    }
-                    stream = stream with { Width = embedding.Vocab };
-                }
-                else if (args.TryGetValue("vocab", out var vocab))
-                {
-                    if (!Positive(vocab, "vocab")) return null;
-                    parameters = c * vocab.Value.Int + (bias ? vocab.Value.Int : 0);
-                    stream = stream with { Width = WidthOf(vocab) };
-                }
-                else
-                {
-                    Report(Diagnostics.MissingKey, key, "Layer 'lm_head'", "tied (an embedding's name) or vocab");
-                    return null;
-                }
-                break;
-            }
-            case "custom":
-                break;
-        }
-        return stream;
-    }
-
-    private static IEnumerable<LayerSpec> AllLayers(LayerScope scope)
-    {
-        for (var s = scope; s is not null; s = s.Parent)
-            foreach (var layer in s.Layers.Values)
-                yield return layer;
-    }
-
-    private static Stream? FindShape(LayerScope scope, string name)
-    {
-        for (var s = scope; s is not null; s = s.Parent)
-            if (s.Shapes.TryGetValue(name, out var shape)) return shape;
-        return null;
-    }
-
-    private (Width Vocab, long Dim) _pendingEmbedding;
-
-    /// <summary>Token embeddings bound so far, by state name: what a tied head needs.</summary>
-    private readonly Dictionary<string, (Width Vocab, long Dim)> _embeddings = new(StringComparer.Ordinal);
-
-    private Width WidthOf(Arg arg) => new(arg.CSharp, arg.Bare, Render.Expression(ExpressionOf(arg)), arg.Value.Int, arg.UsesIndex);
-
-    private static Expr ExpressionOf(Arg arg)
-    {
-        try
-        {
-            return arg.Node is YamlScalar s ? ExpressionParser.Parse(s.Value) : new IntLiteral(arg.Value.Int);
-        }
-        catch (ExpressionException)
-        {
-            return new IntLiteral(arg.Value.Int);
-        }
-    }
-
-    private static string YamlText(Arg arg) => arg.Node is YamlScalar scalar ? scalar.Value : arg.Bare;
-
-    private bool Positive(Arg arg, string name)
-    {
-        if (arg.Value.Kind == ValueKind.Int && arg.Value.Int >= 1)
-        {
-            if (arg.IsConfigDependent && !arg.UsesIndex) AddCheck($"{arg.Bare} < 1", $"$\"{name} ({Escape(YamlText(arg))}) must be at least 1, not {{{arg.Bare}}}\"");
-            return true;
-        }
-        Report(Diagnostics.OutOfRange, arg.Node, $"{name} must be at least 1, not {arg.Value}");
-        return false;
-    }
-
-    private bool Probability(Arg arg, string name)
-    {
-        var p = arg.Value.AsDouble;
-        if (p is >= 0 and < 1)
-        {
-            if (arg.IsConfigDependent && !arg.UsesIndex)
-                AddCheck($"{Paren(arg.Bare)} is not (>= 0.0 and < 1.0)", $"$\"{name} ({Escape(YamlText(arg))}) must be in [0, 1), not {{{arg.Bare}}}\"");
-            return true;
-        }
-        Report(Diagnostics.OutOfRange, arg.Node, $"{name} must be a probability in [0, 1), not {arg.Value}");
-        return false;
     }
 }

@@ -8,58 +8,6 @@ namespace Liquid.Generator.Binding;
 
 internal sealed partial class Binder
 {
-    private static readonly ObjectiveSpec DefaultObjective = new("cross_entropy", EquatableArray<ArgValue>.Empty, EquatableArray<ArgValue>.Empty);
-
-    private static readonly Dictionary<string, string[]> LossArgs = new(StringComparer.Ordinal)
-    {
-        ["cross_entropy"] = ["label_smoothing", "ignore_index"],
-        ["focal"] = ["alpha", "gamma", "ignore_index"],
-    };
-
-    /// <summary>
-    /// <c>objective: { cross_entropy: { label_smoothing, ignore_index } | focal: { alpha, gamma, ignore_index }, aux: { name: weight } }</c>.
-    /// </summary>
-    private ObjectiveSpec BindObjective(YamlNode node)
-    {
-        if (ExpectMapping(node, "'objective'") is not { } mapping) return DefaultObjective;
-        CheckKeys(mapping, LossArgs.Keys.Concat(new[] { "aux" }).ToList(), "'objective'");
-        var losses = mapping.Entries.Where(e => LossArgs.ContainsKey(e.Key.Value)).ToList();
-        if (losses.Count != 1)
-        {
-            Report(losses.Count == 0 ? Diagnostics.MissingKey : Diagnostics.DuplicateName, mapping,
-                losses.Count == 0 ? new[] { "'objective'", "one main loss (cross_entropy or focal)" } : new[] { losses[1].Key.Value, "an objective has one main loss" });
-            return DefaultObjective;
-        }
-        var kind = losses[0].Key.Value;
-        var args = new List<ArgValue>();
-        if (losses[0].Value is YamlMapping lossArgs)
-        {
-            CheckKeys(lossArgs, LossArgs[kind], $"'{kind}'");
-            foreach (var entry in lossArgs.Entries)
-            {
-                if (!LossArgs[kind].Contains(entry.Key.Value)) continue;
-                var integral = entry.Key.Value == "ignore_index";
-                if (Number(entry.Value, $"'{entry.Key.Value}' of {kind}", integral) is { } value) args.Add(new ArgValue(entry.Key.Value, value));
-            }
-        }
-        else if (losses[0].Value is not YamlScalar { IsNull: true })
-        {
-            Report(Diagnostics.WrongType, losses[0].Value, $"'{kind}'", "a mapping of arguments", losses[0].Value.Describe());
-        }
-
-        var aux = new List<ArgValue>();
-        if (Get(mapping, "aux") is { } auxNode && ExpectMapping(auxNode, "'aux'") is { } auxMap)
-        {
-            foreach (var entry in auxMap.Entries)
-            {
-                // No layer kind of this version produces auxiliary losses; the section is part of the
-                // language so models of the next kinds (MoE, reconstruction) need no new syntax.
-                Report(Diagnostics.UnresolvedReference, entry.Key, $"no layer of this model produces an auxiliary loss named '{entry.Key.Value}'");
-            }
-        }
-        return new ObjectiveSpec(kind, args.ToEquatableArray(), aux.ToEquatableArray());
-    }
-
     private static readonly string[] TrainKeys = ["optimizer", "schedule", "clip_grad_norm", "accumulate", "batch", "context", "steps", "epochs", "early_stopping"];
     private static readonly Dictionary<string, string[]> OptimizerArgs = new(StringComparer.Ordinal)
     {
@@ -75,7 +23,22 @@ internal sealed partial class Binder
         ["plateau"] = ["factor", "patience"],
     };
 
-    /// <summary>The <c>train:</c> section as initializers of the runtime's TrainingRecipe.</summary>
+    /// <summary>How a recipe number must look: a C# type to fit and the smallest value that makes sense.</summary>
+    private enum Range
+    {
+        /// <summary>A finite number ≥ 0 (learning rates, decay, clip).</summary>
+        NonNegative,
+        /// <summary>A positive whole number that fits an int (batch, accumulate, epochs, patience).</summary>
+        PositiveInt,
+        /// <summary>A positive whole number (steps, context, restart periods).</summary>
+        PositiveLong,
+        /// <summary>A number in [0, 1) (betas, label smoothing).</summary>
+        Fraction,
+        /// <summary>Any finite number (an ignored class id may be −1).</summary>
+        Any,
+    }
+
+    /// <summary>The <c>train:</c> section as properties of the runtime's TrainingRecipe.</summary>
     private List<RecipeField> BindRecipe(YamlNode node)
     {
         var fields = new List<RecipeField>();
@@ -90,7 +53,7 @@ internal sealed partial class Binder
             else
             {
                 var kind = chosen[0].Key.Value;
-                fields.Add(new RecipeField("Optimizer", kind switch { "adam" => "OptimizerKind.Adam", "sgd" => "OptimizerKind.Sgd", _ => "OptimizerKind.AdamW" }));
+                fields.Add(new RecipeField("Optimizer", new EnumCode("OptimizerKind", kind switch { "adam" => "Adam", "sgd" => "Sgd", _ => "AdamW" })));
                 if (chosen[0].Value is YamlMapping args)
                 {
                     CheckKeys(args, OptimizerArgs[kind], $"'{kind}'");
@@ -102,8 +65,8 @@ internal sealed partial class Binder
                     {
                         if (betas is YamlSequence { Items.Count: 2 } pair)
                         {
-                            if (Number(pair.Items[0], "beta1", false) is { } b1) fields.Add(new RecipeField("Beta1", b1));
-                            if (Number(pair.Items[1], "beta2", false) is { } b2) fields.Add(new RecipeField("Beta2", b2));
+                            if (Number(pair.Items[0], "beta1", false, Range.Fraction) is { } b1) fields.Add(new RecipeField("Beta1", b1));
+                            if (Number(pair.Items[1], "beta2", false, Range.Fraction) is { } b2) fields.Add(new RecipeField("Beta2", b2));
                         }
                         else Report(Diagnostics.WrongType, betas, "'betas'", "a list of two numbers", betas.Describe());
                     }
@@ -118,74 +81,94 @@ internal sealed partial class Binder
             if (Get(schedule, "warmup") is { } warmup && ExpectScalar(warmup, "'warmup'", "steps or a percentage like 5%") is { } warmupScalar)
             {
                 var text = warmupScalar.Value.Trim();
-                if (text.EndsWith("%", StringComparison.Ordinal) &&
-                    double.TryParse(text.Substring(0, text.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent is >= 0 and <= 100)
-                    fields.Add(new RecipeField("WarmupFraction", Render.CSharpDouble(percent / 100)));
-                else if (Number(warmupScalar, "'warmup'", true) is { } steps) fields.Add(new RecipeField("Warmup", steps));
+                if (text.EndsWith("%", StringComparison.Ordinal))
+                {
+                    if (double.TryParse(text.Substring(0, text.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent is >= 0 and <= 100)
+                        fields.Add(new RecipeField("WarmupFraction", new ExprCode(new FloatLiteral(percent / 100, Render.CSharpDouble(percent / 100)))));
+                    else Report(Diagnostics.OutOfRange, warmupScalar, $"warmup '{Names.Clip(text)}' must be a percentage from 0% to 100%");
+                }
+                else if (Number(warmupScalar, "'warmup'", true, Range.NonNegative) is { } steps) fields.Add(new RecipeField("Warmup", steps));
             }
             var kinds = schedule.Entries.Where(e => ScheduleArgs.ContainsKey(e.Key.Value)).ToList();
             if (kinds.Count > 1) Report(Diagnostics.DuplicateName, kinds[1].Key, kinds[1].Key.Value, "a schedule has one shape after warmup");
             else if (kinds.Count == 1)
             {
                 var kind = kinds[0].Key.Value;
-                fields.Add(new RecipeField("Schedule", kind switch
+                fields.Add(new RecipeField("Schedule", new EnumCode("ScheduleKind", kind switch
                 {
-                    "constant" => "ScheduleKind.Constant",
-                    "cosine_restarts" => "ScheduleKind.CosineRestarts",
-                    "plateau" => "ScheduleKind.Plateau",
-                    _ => "ScheduleKind.Cosine",
-                }));
+                    "constant" => "Constant",
+                    "cosine_restarts" => "CosineRestarts",
+                    "plateau" => "Plateau",
+                    _ => "Cosine",
+                })));
                 if (kinds[0].Value is YamlMapping args)
                 {
                     CheckKeys(args, ScheduleArgs[kind], $"'{kind}'");
                     Field(fields, args, "min_lr", "MinLearningRate");
-                    Field(fields, args, "t0", "RestartPeriod", integral: true);
-                    Field(fields, args, "t_mult", "RestartMultiplier", integral: true);
-                    Field(fields, args, "factor", "PlateauFactor");
-                    Field(fields, args, "patience", "PlateauPatience", integral: true, cast: "(int)");
+                    Field(fields, args, "t0", "RestartPeriod", Range.PositiveLong);
+                    Field(fields, args, "t_mult", "RestartMultiplier", Range.PositiveLong);
+                    Field(fields, args, "factor", "PlateauFactor", Range.Fraction);
+                    Field(fields, args, "patience", "PlateauPatience", Range.PositiveInt);
                 }
             }
         }
 
         Field(fields, train, "clip_grad_norm", "ClipGradNorm");
-        Field(fields, train, "accumulate", "Accumulate", integral: true, cast: "(int)");
-        Field(fields, train, "batch", "Batch", integral: true, cast: "(int)");
-        Field(fields, train, "context", "Context", integral: true);
-        Field(fields, train, "steps", "Steps", integral: true);
-        Field(fields, train, "epochs", "Epochs", integral: true, cast: "(int)");
+        Field(fields, train, "accumulate", "Accumulate", Range.PositiveInt);
+        Field(fields, train, "batch", "Batch", Range.PositiveInt);
+        Field(fields, train, "context", "Context", Range.PositiveLong);
+        Field(fields, train, "steps", "Steps", Range.PositiveLong);
+        Field(fields, train, "epochs", "Epochs", Range.PositiveInt);
         if (Get(train, "early_stopping") is { } stopping && ExpectMapping(stopping, "'early_stopping'") is { } stop)
         {
             CheckKeys(stop, ["patience", "min_delta"], "'early_stopping'");
-            Field(fields, stop, "patience", "EarlyStoppingPatience", integral: true, cast: "(int)");
+            Field(fields, stop, "patience", "EarlyStoppingPatience", Range.PositiveInt);
             Field(fields, stop, "min_delta", "EarlyStoppingMinDelta");
         }
         return fields;
     }
 
-    private void Field(List<RecipeField> fields, YamlMapping mapping, string key, string property, bool integral = false, string cast = "")
+    private void Field(List<RecipeField> fields, YamlMapping mapping, string key, string property, Range range = Range.NonNegative)
     {
         if (Get(mapping, key) is not { } node) return;
         if (node is YamlScalar { IsNull: true }) return;
-        if (Number(node, $"'{key}'", integral) is { } value)
-            fields.Add(new RecipeField(property, cast.Length == 0 || value.All(char.IsDigit) ? value : $"{cast}({value})"));
+        if (Number(node, $"'{key}'", range is Range.PositiveInt or Range.PositiveLong, range) is { } value)
+            fields.Add(new RecipeField(property, range == Range.PositiveInt ? new ExprCode(new CastExpr("int", ((ExprCode)value).Expr)) : value));
     }
 
-    /// <summary>A number (or expression over config) as C#, or null after reporting.</summary>
-    private string? Number(YamlNode node, string what, bool integral)
+    /// <summary>A number (or expression over config) in <paramref name="range"/> with the default config; null after reporting.</summary>
+    private Code? Number(YamlNode node, string what, bool integral, Range range = Range.NonNegative)
     {
         if (ExpectScalar(node, what, integral ? "an integer" : "a number") is not { } scalar) return null;
-        var bound = BindExpression(scalar, what, LayerScope.Root);
+        var bound = BindExpression(scalar, what, inBlock: false);
         if (bound is null) return null;
-        if (integral && bound.Value.Default.Kind != ValueKind.Int)
+        var value = bound.Value.Default;
+        if (integral && value.Kind != ValueKind.Int)
         {
             Report(Diagnostics.WrongType, scalar, what, "an integer", scalar.Describe());
             return null;
         }
-        if (bound.Value.Default.Kind is not (ValueKind.Int or ValueKind.Float))
+        if (value.Kind is not (ValueKind.Int or ValueKind.Float))
         {
             Report(Diagnostics.WrongType, scalar, what, "a number", scalar.Describe());
             return null;
         }
-        return !integral && bound.Value.Expr is IntLiteral literal ? Render.CSharpDouble(literal.Value) : bound.Value.Module;
+        var problem = range switch
+        {
+            Range.PositiveInt when value.Int < 1 || value.Int > int.MaxValue => $"a whole number from 1 to {int.MaxValue}",
+            Range.PositiveLong when value.Int < 1 => "a whole number of at least 1",
+            Range.Fraction when value.AsDouble is < 0 or >= 1 => "in [0, 1)",
+            Range.NonNegative when value.AsDouble < 0 => "at least 0",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            Report(Diagnostics.OutOfRange, scalar, $"{what} must be {problem}, not {value}");
+            return null;
+        }
+        if (range == Range.PositiveInt && bound.Value.Expr is not IntLiteral)
+            AddCheck(Ex.Or(Ex.Less(bound.Value.Expr, Ex.Int(1)), new CompareExpr(">", bound.Value.Expr, Ex.Int(int.MaxValue))),
+                MessagePart.Of($"{what.Trim('\'')} = {Render.Expression(bound.Value.Expr)} must be from 1 to {int.MaxValue}, not "), MessagePart.Of(bound.Value.Expr));
+        return new ExprCode(bound.Value.Expr, AsFloat: !integral && bound.Value.Expr is IntLiteral);
     }
 }

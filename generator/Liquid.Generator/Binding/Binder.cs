@@ -4,21 +4,33 @@ using System.Globalization;
 using System.Linq;
 using Liquid.Generator.Parsing;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 
 namespace Liquid.Generator.Binding;
 
 /// <summary>
 /// Checks a parsed model file against the language and turns it into a <see cref="ModelSpec"/>:
-/// resolves names and references, evaluates expressions with the default config, tracks the
-/// stream's shape from layer to layer, counts parameters and collects the checks that Validate()
-/// must repeat for overridden configs. Every problem becomes a located diagnostic; binding goes on
-/// after an error so one build reports as much as it can.
+/// resolves names and references, evaluates expressions with the default config, follows the
+/// named values from layer to layer with their types and shapes, counts parameters and collects the
+/// checks that Validate() must repeat for overridden configs. Every problem becomes a located
+/// diagnostic; binding goes on after an error so one build reports as much as it can.
 /// </summary>
 internal sealed partial class Binder
 {
-    private static readonly string[] RootKeys = ["model", "summary", "config", "derived", "inputs", "outputs", "layers", "objective", "train"];
-    private static readonly string[] Reserved = ["index", "min", "max", "B", "T"];
+    private static readonly string[] RootKeys = ["model", "summary", "config", "derived", "inputs", "targets", "outputs", "layers", "objective", "train"];
+    private static readonly string[] Reserved = ["index", "min", "max", "sqrt", "next", "B", "T"];
+
+    /// <summary>Longest model or class name: longer ones break file-name limits of the build.</summary>
+    public const int MaxNameLength = 100;
+
+    /// <summary>Longest summary: it is one line of documentation.</summary>
+    public const int MaxSummaryLength = 1000;
+
+    /// <summary>Most layers one file may declare (every layer of every body, repeats counted once).</summary>
+    public const int MaxLayers = 10_000;
+
+    // Members of the generated config record besides the config values: a value may not take their names.
+    private static readonly string[] ConfigMembers =
+        ["Names", "Validate", "FromOverrides", "Equals", "GetHashCode", "ToString", "GetType", "EqualityContract", "PrintMembers", "Deconstruct", "MemberwiseClone", "Finalize", "Clone"];
 
     private readonly ParsedFile _file;
     private readonly List<DiagnosticInfo> _diagnostics = new();
@@ -27,12 +39,14 @@ internal sealed partial class Binder
     private readonly List<ConfigField> _config = new();
     private readonly List<DerivedField> _derived = new();
     private readonly List<CheckSpec> _checks = new();
-    private readonly HashSet<string> _checkConditions = new(StringComparer.Ordinal);
+    private readonly HashSet<CheckSpec> _checkSet = new();
     private readonly List<BlockSpec> _blocks = new();
+    private readonly List<LayerShape> _shapes = new();
     private string _typeName = "Model";
     private bool _hasCustom;
-    // Set when an argument depends on the block index ('index' or a cycle): the repeat must then bind every block.
-    private bool _indexUsed;
+    private int _layerCount;
+    private string? _contextConfig;
+    private string? _vocabularyConfig;
 
     private Binder(ParsedFile file) => _file = file;
 
@@ -41,18 +55,42 @@ internal sealed partial class Binder
         if (file.Root is null) return new BindResult(null, EquatableArray<DiagnosticInfo>.Empty);
         var binder = new Binder(file);
         var model = binder.BindModel(file.Root);
-        return new BindResult(binder._diagnostics.Count == 0 ? model : null, binder._diagnostics.ToEquatableArray());
+        return new BindResult(binder.ErrorCount > 0 ? null : model, binder._diagnostics.ToEquatableArray());
     }
 
     // ---- diagnostics ------------------------------------------------------------------------
 
-    private void Report(DiagnosticDescriptor descriptor, YamlNode at, params string[] arguments) =>
-        _diagnostics.Add(DiagnosticInfo.Create(descriptor, _file.Path, at.Span, arguments));
+    private void Report(DiagnosticDescriptor descriptor, YamlNode at, params string[] arguments) => Report(descriptor, at.Span, arguments);
 
-    private void Report(DiagnosticDescriptor descriptor, SourceSpan at, params string[] arguments) =>
+    private void Report(DiagnosticDescriptor descriptor, SourceSpan at, params string[] arguments)
+    {
         _diagnostics.Add(DiagnosticInfo.Create(descriptor, _file.Path, at, arguments));
+        if (descriptor.DefaultSeverity == DiagnosticSeverity.Error) ErrorCount++;
+    }
 
-    private int ErrorCount => _diagnostics.Count;
+    /// <summary>Errors so far (warnings do not count: they never stop code from being generated).</summary>
+    private int ErrorCount { get; set; }
+
+    /// <summary>Drops every diagnostic after the first <paramref name="count"/>.</summary>
+    private void KeepDiagnostics(int count)
+    {
+        if (_diagnostics.Count <= count) return;
+        _diagnostics.RemoveRange(count, _diagnostics.Count - count);
+        ErrorCount = _diagnostics.Count(d => Diagnostics.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error);
+    }
+
+    // What layer kinds reach through LayerBinding.
+    internal void ReportAt(DiagnosticDescriptor descriptor, YamlNode at, params string[] arguments) => Report(descriptor, at, arguments);
+
+    internal void AddValidateCheck(Expr failure, params MessagePart[] message) => AddCheck(failure, message);
+
+    internal bool TryEvaluate(Expr expr, int index, out long value) => TryCount(expr, index, out value);
+
+    internal void SetContextConfig(string name) => _contextConfig ??= name;
+
+    internal void SetVocabularyConfig(string name) => _vocabularyConfig ??= name;
+
+    internal static string ConcreteType(TensorType type) => Concrete(type);
 
     /// <summary>Reports keys of <paramref name="mapping"/> that are not in <paramref name="allowed"/>.</summary>
     private void CheckKeys(YamlMapping mapping, IReadOnlyCollection<string> allowed, string where)
@@ -66,6 +104,13 @@ internal sealed partial class Binder
     {
         foreach (var entry in mapping.Entries)
             if (entry.Key.Value == key) return entry.Value;
+        return null;
+    }
+
+    private static YamlScalar? KeyOf(YamlMapping mapping, string key)
+    {
+        foreach (var entry in mapping.Entries)
+            if (entry.Key.Value == key) return entry.Key;
         return null;
     }
 
@@ -88,50 +133,73 @@ internal sealed partial class Binder
     private ModelSpec BindModel(YamlMapping root)
     {
         CheckKeys(root, RootKeys, "the model file");
+        YamlNode first = root.Entries.Count > 0 ? root.Entries[0].Key : root;
 
         var modelNode = Get(root, "model");
-        if (modelNode is null) Report(Diagnostics.MissingKey, root.Entries.Count > 0 ? root.Entries[0].Key : (YamlNode)root, "The model file", "model");
-        else if (ExpectScalar(modelNode, "'model'", "a C# type name") is { } modelName)
-        {
-            if (!Names.IsIdentifier(modelName.Value) || !char.IsUpper(modelName.Value[0]))
-                Report(Diagnostics.InvalidName, modelName, modelName.Value, "model name", "it becomes a C# type, so use PascalCase letters and digits, e.g. TinyGpt");
-            else if (modelName.Value == "ModelCatalog")
-                Report(Diagnostics.InvalidName, modelName, modelName.Value, "model name", "the generated catalog of models has that name");
-            else _typeName = modelName.Value;
-        }
+        if (modelNode is null) Report(Diagnostics.MissingKey, first, "The model file", "model");
+        else if (ExpectScalar(modelNode, "'model'", "a C# type name") is { } modelName && CheckTypeName(modelName, "model name"))
+            _typeName = modelName.Value;
 
         var summary = "";
-        if (Get(root, "summary") is { } summaryNode && ExpectScalar(summaryNode, "'summary'", "text") is { } summaryText) summary = summaryText.Value.Trim();
+        if (Get(root, "summary") is { } summaryNode && ExpectScalar(summaryNode, "'summary'", "text") is { } summaryText)
+        {
+            summary = summaryText.Value.Trim();
+            if (summary.Length > MaxSummaryLength)
+            {
+                Report(Diagnostics.OutOfRange, summaryText, $"the summary has {summary.Length} characters; it is one line of at most {MaxSummaryLength}");
+                summary = "";
+            }
+        }
 
         if (Get(root, "config") is { } configNode && ExpectMapping(configNode, "'config'") is { } config) BindConfig(config);
         if (Get(root, "derived") is { } derivedNode && ExpectMapping(derivedNode, "'derived'") is { } derived) BindDerived(derived);
 
-        var inputs = Get(root, "inputs") is { } inputsNode ? BindTensors(inputsNode, "inputs") : new List<TensorSpec>();
-        var outputs = Get(root, "outputs") is { } outputsNode ? BindTensors(outputsNode, "outputs") : new List<TensorSpec>();
-        if (inputs.Count == 0 && Get(root, "inputs") is null) inputs.Add(new TensorSpec("tokens", "Tokens", "long", new[] { "B", "T" }.ToEquatableArray()));
-        if (outputs.Count == 0 && Get(root, "outputs") is null) outputs.Add(new TensorSpec("logits", "Logits", "float", new[] { "B", "T", "V" }.ToEquatableArray()));
+        var methodScope = new ValueScope(null, MethodKind.Model);
+        var inputs = BindInputs(Get(root, "inputs"), methodScope);
+        var declaredTargets = BindTargets(Get(root, "targets"));
 
-        var layers = new List<LayerSpec>();
-        long parameters = 0;
+        var body = new List<Step>();
+        var parameters = new List<ParameterTerm>();
         var layersNode = Get(root, "layers");
-        if (layersNode is null) Report(Diagnostics.MissingKey, root.Entries.Count > 0 ? root.Entries[0].Key : (YamlNode)root, "The model file", "layers");
+        if (layersNode is null) Report(Diagnostics.MissingKey, first, "The model file", "layers");
         else if (layersNode is not YamlSequence sequence) Report(Diagnostics.WrongType, layersNode, "'layers'", "a list of layers", layersNode.Describe());
-        else if (inputs.Count > 0)
+        else
         {
-            var stream = Stream.FromInput(inputs[0]);
-            var scope = new LayerScope(null, inBlock: false, new Dictionary<string, LayerSpec>(StringComparer.Ordinal));
-            var body = BindBody(sequence, scope, ref stream, out parameters);
-            layers.AddRange(body);
-            if (outputs.Count > 0 && ErrorCount == 0) CheckOutput(stream, outputs[0], Get(root, "outputs") ?? layersNode);
+            // The first layer reads the first input; without one (after an error) nothing is checked downstream.
+            methodScope.Current = inputs.Count > 0 ? methodScope.Find(inputs[0].Name) : Unknown(methodScope);
+            body = BindBody(sequence, methodScope, index: 0, parameters);
         }
 
-        var objective = Get(root, "objective") is { } objectiveNode ? BindObjective(objectiveNode) : DefaultObjective;
+        var outputs = BindOutputs(Get(root, "outputs"), methodScope, layersNode ?? root);
+        var (objective, targets) = BindObjective(Get(root, "objective"), inputs, declaredTargets, outputs, methodScope, Get(root, "objective") ?? (YamlNode?)KeyOf(root, "layers") ?? root);
         var recipe = Get(root, "train") is { } trainNode ? BindRecipe(trainNode) : new List<RecipeField>();
-        var context = _config.FirstOrDefault(c => c.YamlName is "context" or "max_positions" or "block_size")?.PropertyName;
+        ReportUnused(methodScope, inputs);
+        body = Prune(body);
+
+        long total = 0;
+        if (ErrorCount == 0 && !TryCount(Ex.Sum(parameters.Select(p => p.Count)), 0, out total))
+            Report(Diagnostics.OutOfRange, (YamlNode?)KeyOf(root, "layers") ?? root, "the model's parameter count overflows a 64-bit integer with the default config");
 
         return new ModelSpec(_typeName, _file.ModelFileName, summary, _config.ToEquatableArray(), _derived.ToEquatableArray(),
-            inputs.ToEquatableArray(), outputs.ToEquatableArray(), layers.ToEquatableArray(), _blocks.ToEquatableArray(),
-            _checks.ToEquatableArray(), objective, recipe.ToEquatableArray(), context, parameters, _hasCustom);
+            inputs.ToEquatableArray(), targets.ToEquatableArray(), outputs.ToEquatableArray(), body.ToEquatableArray(), _blocks.ToEquatableArray(),
+            _checks.ToEquatableArray(), objective.ToEquatableArray(), recipe.ToEquatableArray(), _shapes.ToEquatableArray(),
+            _vocabularyConfig, _contextConfig, parameters.ToEquatableArray(), total, _hasCustom);
+    }
+
+    /// <summary>A PascalCase C# type name that no generated or runtime type has; false after reporting.</summary>
+    private bool CheckTypeName(YamlScalar name, string what)
+    {
+        var text = name.Value;
+        if (!Names.IsIdentifier(text) || !char.IsUpper(text[0]))
+            Report(Diagnostics.InvalidName, name, Names.Clip(text), what, "it becomes a C# type, so use PascalCase letters and digits, e.g. TinyGpt");
+        else if (text.Length > MaxNameLength)
+            Report(Diagnostics.InvalidName, name, Names.Clip(text), what, $"it has {text.Length} characters; at most {MaxNameLength} fit the build's file names");
+        else if (text == "ModelCatalog")
+            Report(Diagnostics.InvalidName, name, text, what, "the generated catalog of models has that name");
+        else if (Emit.GeneratedNames.IsReserved(text))
+            Report(Diagnostics.InvalidName, name, text, what, $"the generated code uses the runtime's or .NET's type '{text}', which this name would hide");
+        else return true;
+        return false;
     }
 
     // ---- config and derived values ----------------------------------------------------------
@@ -199,6 +267,11 @@ internal sealed partial class Binder
                 Report(Diagnostics.WrongType, defaultNode, $"config '{name}'", TypeWord(type), defaultNode.Describe());
                 continue;
             }
+            if (type == ValueKind.String && value.Text!.Length > MaxSummaryLength)
+            {
+                Report(Diagnostics.OutOfRange, defaultNode, $"config '{name}' has {value.Text.Length} characters; at most {MaxSummaryLength}");
+                continue;
+            }
             if (declaredType == "enum")
             {
                 if (values.Length == 0) Report(Diagnostics.MissingKey, entry.Key, $"Enum config '{name}'", "values");
@@ -208,16 +281,18 @@ internal sealed partial class Binder
             var property = Names.Pascal(name);
             _values[name] = value;
             _properties[name] = property;
-            _config.Add(new ConfigField(name, property, CSharpType(type), CSharpLiteral(value), doc, values.ToEquatableArray()));
-            AddRangeCheck(name, property, value, min, ">=", "at least");
-            AddRangeCheck(name, property, value, max, "<=", "at most");
+            _config.Add(new ConfigField(name, property, type, value, doc, values.ToEquatableArray()));
+            AddRangeCheck(name, value, min, ">=", "at least");
+            AddRangeCheck(name, value, max, "<=", "at most");
             if (declaredType == "enum" && values.Length > 0)
-                AddCheck($"{property} is not ({string.Join(" or ", values.Select(v => CSharpLiteral(Value.Of(v))))})",
-                    $"$\"{name} must be one of {Escape(string.Join(", ", values))}, not '{{{property}}}'\"");
+            {
+                var failure = values.Select(v => (Expr)new CompareExpr("!=", Ex.Name(name), new StringLiteral(v))).Aggregate(Ex.And);
+                AddCheck(failure, MessagePart.Of($"{name} must be one of {string.Join(", ", values)}, not '"), MessagePart.Of(Ex.Name(name)), MessagePart.Of("'"));
+            }
         }
     }
 
-    private void AddRangeCheck(string name, string property, Value value, YamlScalar? bound, string op, string word)
+    private void AddRangeCheck(string name, Value value, YamlScalar? bound, string op, string word)
     {
         if (bound is null) return;
         var limit = Literal(bound);
@@ -228,7 +303,8 @@ internal sealed partial class Binder
         }
         var holds = op == ">=" ? value.AsDouble >= limit.AsDouble : value.AsDouble <= limit.AsDouble;
         if (!holds) Report(Diagnostics.OutOfRange, bound, $"config '{name}' defaults to {value} but must be {word} {limit}");
-        AddCheck($"!({property} {op} {CSharpLiteral(limit)})", $"$\"{name} must be {word} {limit}, not {{{property}}}\"");
+        Expr limitExpr = limit.Kind == ValueKind.Int ? new IntLiteral(limit.Int) : new FloatLiteral(limit.Float, limit.ToString());
+        AddCheck(new CompareExpr(op == ">=" ? "<" : ">", Ex.Name(name), limitExpr), MessagePart.Of($"{name} must be {word} {limit}, not "), MessagePart.Of(Ex.Name(name)));
     }
 
     private void BindDerived(YamlMapping derived)
@@ -238,21 +314,21 @@ internal sealed partial class Binder
             var name = entry.Key.Value;
             if (!CheckNewName(entry.Key, "derived name")) continue;
             if (ExpectScalar(entry.Value, $"derived '{name}'", "an expression") is not { } scalar) continue;
-            var bound = BindExpression(scalar, $"derived '{name}'", LayerScope.Root);
+            var bound = BindExpression(scalar, $"derived '{name}'", inBlock: false);
             if (bound is null) continue;
             var property = Names.Pascal(name);
             _values[name] = bound.Value.Default;
             _properties[name] = property;
-            _derived.Add(new DerivedField(name, property, CSharpType(bound.Value.Default.Kind), bound.Value.Bare, Render.Expression(bound.Value.Expr)));
+            _derived.Add(new DerivedField(name, property, bound.Value.Default.Kind, bound.Value.Expr));
         }
     }
 
     private bool CheckNewName(YamlScalar key, string what)
     {
         var name = key.Value;
-        if (!Names.IsIdentifier(name))
+        if (!Names.IsIdentifier(name) || name.Length > MaxNameLength)
         {
-            Report(Diagnostics.InvalidName, key, name, what, "use letters, digits and underscores, starting with a letter");
+            Report(Diagnostics.InvalidName, key, Names.Clip(name), what, name.Length > MaxNameLength ? $"at most {MaxNameLength} characters" : "use letters, digits and underscores, starting with a letter");
             return false;
         }
         if (Reserved.Contains(name))
@@ -260,7 +336,13 @@ internal sealed partial class Binder
             Report(Diagnostics.InvalidName, key, name, what, "the name is reserved in expressions");
             return false;
         }
-        if (_values.ContainsKey(name) || _properties.Values.Contains(Names.Pascal(name)))
+        var property = Names.Pascal(name);
+        if (ConfigMembers.Contains(property) || property == _typeName + "Config")
+        {
+            Report(Diagnostics.InvalidName, key, name, what, $"the generated config record has a member '{property}' of its own");
+            return false;
+        }
+        if (_values.ContainsKey(name) || _properties.Values.Contains(property))
         {
             Report(Diagnostics.DuplicateName, key, name, "a config or derived value of the same C# name exists");
             return false;
@@ -268,88 +350,12 @@ internal sealed partial class Binder
         return true;
     }
 
-    // ---- inputs and outputs -----------------------------------------------------------------
-
-    private static readonly string[] DTypes = ["long", "int", "float", "double", "bool"];
-
-    // What the emitted code already names: Forward's stream, residual branches, scope, state and
-    // loop variable (inputs are its parameters), and the members of ModelOutput and object (outputs
-    // become properties of a ModelOutput subclass).
-    private static bool IsForwardLocal(string name) =>
-        name is "x" or "scope" or "state" or "block" || (name[0] == 'h' && name.Skip(1).All(char.IsDigit));
-
-    private static readonly string[] OutputMembers = ["Output", "Extras", "AuxLosses", "Dispose", "Equals", "GetHashCode", "GetType", "ToString", "MemberwiseClone", "Finalize"];
-
-    private List<TensorSpec> BindTensors(YamlNode node, string section)
-    {
-        var result = new List<TensorSpec>();
-        if (ExpectMapping(node, $"'{section}'") is not { } mapping) return result;
-        foreach (var entry in mapping.Entries)
-        {
-            var name = entry.Key.Value;
-            if (!Names.IsIdentifier(name))
-            {
-                Report(Diagnostics.InvalidName, entry.Key, name, $"{section} name", "use letters, digits and underscores");
-                continue;
-            }
-            if (section == "inputs" && IsForwardLocal(name))
-            {
-                Report(Diagnostics.InvalidName, entry.Key, name, "input name", "the generated Forward method uses it for a variable of its own (x, h, h2 …, scope, state, block)");
-                continue;
-            }
-            if (section == "outputs" && OutputMembers.Contains(Names.Pascal(name)))
-            {
-                Report(Diagnostics.InvalidName, entry.Key, name, "output name", $"the generated output class inherits a member '{Names.Pascal(name)}' from ModelOutput");
-                continue;
-            }
-            if (ExpectScalar(entry.Value, $"{section} '{name}'", "a type like long[B, T]") is not { } text) continue;
-            var spec = text.Value.Trim();
-            var open = spec.IndexOf('[');
-            if (open < 0 || !spec.EndsWith("]", StringComparison.Ordinal))
-            {
-                Report(Diagnostics.WrongType, text, $"{section} '{name}'", "a type like float[B, T, d_model]", text.Describe());
-                continue;
-            }
-            var dtype = spec.Substring(0, open).Trim();
-            if (!DTypes.Contains(dtype))
-            {
-                Report(Diagnostics.WrongType, text, $"the element type of {section} '{name}'", string.Join(", ", DTypes), $"'{dtype}'");
-                continue;
-            }
-            var dims = spec.Substring(open + 1, spec.Length - open - 2).Split(',').Select(d => d.Trim()).ToList();
-            foreach (var dim in dims)
-            {
-                if (dim.Length == 0) Report(Diagnostics.WrongType, text, $"a dimension of {section} '{name}'", "a name or expression", "empty");
-                else if (char.IsUpper(dim[0]) && Names.IsIdentifier(dim)) continue; // symbolic: B, T, V …
-                else BindExpression(new YamlScalar(dim, false, text.Span), $"a dimension of {section} '{name}'", LayerScope.Root);
-            }
-            result.Add(new TensorSpec(name, Names.Pascal(name), dtype, dims.ToEquatableArray()));
-        }
-        return result;
-    }
-
-    private void CheckOutput(Stream stream, TensorSpec output, YamlNode at)
-    {
-        var expectedRank = output.Dims.Count;
-        var floating = output.DType is "float" or "double";
-        if (stream.IsIds == floating || stream.Rank != expectedRank)
-        {
-            Report(Diagnostics.OutputMismatch, at, $"the layers produce {stream.Display} but output '{output.Name}' is declared {output.Display}");
-            return;
-        }
-        var last = output.Dims[expectedRank - 1];
-        if (char.IsUpper(last[0]) && Names.IsIdentifier(last)) return;
-        var bound = BindExpression(new YamlScalar(last, false, at.Span), $"output '{output.Name}'", LayerScope.Root);
-        if (bound is { } b && stream.Width is { } width && b.Default.Kind == ValueKind.Int && b.Default.Int != width.Value)
-            Report(Diagnostics.OutputMismatch, at, $"the layers produce width {width.Value} ({width.Yaml}) but output '{output.Name}' is declared {output.Display} (= {b.Default.Int})");
-    }
-
     // ---- expressions ------------------------------------------------------------------------
 
-    /// <summary>An expression with its C# renderings (inside modules: <c>config.X</c>; inside the config record: <c>X</c>) and its default value.</summary>
-    internal readonly record struct BoundExpression(Expr Expr, string Module, string Bare, Value Default, bool UsesIndex);
+    /// <summary>An expression and its value with the default config (and the block index being bound).</summary>
+    internal readonly record struct BoundExpression(Expr Expr, Value Default, bool UsesIndex);
 
-    private BoundExpression? BindExpression(YamlScalar scalar, string what, LayerScope scope, int index = 0)
+    private BoundExpression? BindExpression(YamlScalar scalar, string what, bool inBlock, int index = 0)
     {
         Expr expr;
         try
@@ -358,43 +364,57 @@ internal sealed partial class Binder
         }
         catch (ExpressionException e)
         {
-            Report(Diagnostics.InvalidExpression, scalar, scalar.Value, e.Message);
+            Report(Diagnostics.InvalidExpression, scalar, Names.Clip(scalar.Value), e.Message);
             return null;
         }
         var ok = true;
         var usesIndex = false;
         foreach (var name in ExpressionEvaluator.Names(expr))
         {
-            if (name.Name == "index" && scope.InBlock)
+            if (name.Name == "index" && inBlock)
             {
                 usesIndex = true;
                 continue;
             }
             if (_values.ContainsKey(name.Name)) continue;
-            var candidates = scope.InBlock ? _values.Keys.Concat(new[] { "index" }) : _values.Keys;
+            var candidates = inBlock ? _values.Keys.Concat(new[] { "index" }) : _values.Keys;
             Report(Diagnostics.UndefinedName, scalar, name.Name, Names.Suggest(name.Name, candidates) is { Length: > 0 } s ? s : " (define it under 'config')");
             ok = false;
         }
         if (!ok) return null;
-        if (usesIndex) _indexUsed = true;
-        var values = new Dictionary<string, Value>(_values, StringComparer.Ordinal) { ["index"] = Value.Of((long)index) };
         var inexact = new List<string>();
         Value result;
         try
         {
-            result = ExpressionEvaluator.Evaluate(expr, values, inexact);
+            result = ExpressionEvaluator.Evaluate(expr, NamesAt(index), inexact);
         }
         catch (Exception e) when (e is ExpressionException or OverflowException)
         {
-            Report(Diagnostics.InvalidExpression, scalar, scalar.Value, e is OverflowException ? "the value overflows a 64-bit integer" : e.Message);
+            Report(Diagnostics.InvalidExpression, scalar, Names.Clip(scalar.Value), e is OverflowException ? "the value overflows a 64-bit integer" : e.Message);
             return null;
         }
         foreach (var message in inexact) Report(Diagnostics.NotDivisible, scalar, $"{what}: {message} with the default config");
         if (!usesIndex) AddDivisionChecks(expr);
-        var module = Render.CSharp(expr, n => n == "index" ? "index" : "config." + _properties[n]);
-        // 'index' exists only inside a block; checks built from Bare skip expressions that use it.
-        var bare = Render.CSharp(expr, n => n == "index" ? "index" : _properties[n]);
-        return new BoundExpression(expr, module, bare, result, usesIndex);
+        return new BoundExpression(expr, result, usesIndex);
+    }
+
+    /// <summary>Config and derived values with the default config, and the block index.</summary>
+    private Dictionary<string, Value> NamesAt(int index) => new(_values, StringComparer.Ordinal) { ["index"] = Value.Of((long)index) };
+
+    /// <summary>The value of an expression the binder built, or false if it overflows (checked 64-bit arithmetic).</summary>
+    private bool TryCount(Expr expr, int index, out long value)
+    {
+        try
+        {
+            var result = ExpressionEvaluator.Evaluate(expr, NamesAt(index), new List<string>());
+            value = result.Kind == ValueKind.Int ? result.Int : checked((long)result.AsDouble);
+            return true;
+        }
+        catch (Exception e) when (e is OverflowException or ExpressionException or KeyNotFoundException)
+        {
+            value = 0;
+            return false;
+        }
     }
 
     /// <summary>Every '/' of integer operands must stay exact for overridden configs too.</summary>
@@ -406,12 +426,8 @@ internal sealed partial class Binder
                 AddDivisionChecks(bin.Left);
                 AddDivisionChecks(bin.Right);
                 if (bin.Operator == "/" && IsIntegral(bin.Left) && IsIntegral(bin.Right))
-                {
-                    var left = Render.CSharp(bin.Left, n => _properties[n]);
-                    var right = Render.CSharp(bin.Right, n => _properties[n]);
-                    AddCheck($"{right} == 0 || {Paren(left)} % {Paren(right)} != 0",
-                        $"$\"{Escape(Render.Expression(bin.Left))} ({{{left}}}) must be divisible by {Escape(Render.Expression(bin.Right))} ({{{right}}})\"");
-                }
+                    AddCheck(Ex.Or(new CompareExpr("==", bin.Right, Ex.Int(0)), new CompareExpr("!=", Ex.Remainder(bin.Left, bin.Right), Ex.Int(0))),
+                        MessagePart.Of(Render.Expression(bin.Left) + " ("), MessagePart.Of(bin.Left), MessagePart.Of(") must be divisible by " + Render.Expression(bin.Right) + " ("), MessagePart.Of(bin.Right), MessagePart.Of(")"));
                 break;
             case Negate neg: AddDivisionChecks(neg.Operand); break;
             case SqrtExpr sqrt: AddDivisionChecks(sqrt.Operand); break;
@@ -434,24 +450,16 @@ internal sealed partial class Binder
         }
     }
 
-    private void AddCheck(string condition, string message)
+    /// <summary>
+    /// A check for Validate(): <paramref name="failure"/> over config names, with its message. Checks
+    /// over literals only were decided while binding (emitted, they would be dead code), and each
+    /// check is kept once.
+    /// </summary>
+    private void AddCheck(Expr failure, params MessagePart[] message)
     {
-        // A condition over literals only was decided while binding; emitted, it would be dead code
-        // (warning CS0162 in the models project) and read as noise.
-        if (IsConstant(condition)) return;
-        if (_checkConditions.Add(condition)) _checks.Add(new CheckSpec(condition, message));
-    }
-
-    private static bool IsConstant(string csharp) =>
-        !SyntaxFactory.ParseExpression(csharp).DescendantNodesAndSelf().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax>().Any();
-
-    private static string Paren(string csharp) => csharp.All(c => char.IsLetterOrDigit(c) || c == '_' || c == '.') ? csharp : "(" + csharp + ")";
-
-    /// <summary>Text for the inside of an interpolated string literal: escaped as C# and with braces doubled.</summary>
-    private static string Escape(string text)
-    {
-        var literal = SymbolDisplay.FormatLiteral(text, quote: true);
-        return literal.Substring(1, literal.Length - 2).Replace("{", "{{").Replace("}", "}}");
+        if (Ex.IsConstant(failure) || ExpressionEvaluator.Names(failure).Any(n => n.Name == "index")) return;
+        var check = new CheckSpec(failure, message.ToEquatableArray());
+        if (_checkSet.Add(check)) _checks.Add(check);
     }
 
     // ---- literals and types -----------------------------------------------------------------
@@ -474,21 +482,5 @@ internal sealed partial class Binder
         ValueKind.Float => "a number",
         ValueKind.Bool => "true or false",
         _ => "text",
-    };
-
-    private static string CSharpType(ValueKind kind) => kind switch
-    {
-        ValueKind.Int => "long",
-        ValueKind.Float => "double",
-        ValueKind.Bool => "bool",
-        _ => "string",
-    };
-
-    private static string CSharpLiteral(Value value) => value.Kind switch
-    {
-        ValueKind.Int => value.Int.ToString(CultureInfo.InvariantCulture),
-        ValueKind.Float => Render.CSharpDouble(value.Float),
-        ValueKind.Bool => value.Bool ? "true" : "false",
-        _ => SymbolDisplay.FormatLiteral(value.Text ?? "", quote: true),
     };
 }

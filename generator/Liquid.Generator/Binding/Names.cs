@@ -35,6 +35,20 @@ internal static class Names
         return "_" + char.ToLowerInvariant(pascal[0]) + pascal.Substring(1);
     }
 
+    /// <summary><c>h_last</c> → <c>hLast</c>: a local variable or parameter (C# keywords get an <c>@</c>).</summary>
+    public static string Camel(string name)
+    {
+        var pascal = Pascal(name);
+        var camel = char.ToLowerInvariant(pascal[0]) + pascal.Substring(1);
+        return SyntaxFacts.GetKeywordKind(camel) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(camel) is SyntaxKind.VarKeyword ? "@" + camel : camel;
+    }
+
+    /// <summary>The local that holds a value of the model file.</summary>
+    public static string Local(string name) => Camel(name);
+
+    /// <summary>Text cut to a length that fits a message.</summary>
+    public static string Clip(string text) => text.Length <= 60 ? text : text.Substring(0, 57) + "…";
+
     /// <summary>Letters, digits and underscores, starting with a letter (C# type names and YAML names alike).</summary>
     public static bool IsIdentifier(string name) =>
         name.Length > 0 && char.IsLetter(name[0]) && name.All(c => c < 128 && (char.IsLetterOrDigit(c) || c == '_'));

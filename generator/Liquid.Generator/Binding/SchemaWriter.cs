@@ -28,10 +28,14 @@ internal static class SchemaWriter
         w.Raw("summary", "{ \"type\": \"string\", \"description\": \"One-line description, shown by the catalog.\" }");
         w.Raw("config", "{ \"type\": \"object\", \"description\": \"Hyper-parameters: name: default, or name: { type, default, doc, min, max, values }.\", \"additionalProperties\": { \"$ref\": \"#/definitions/configValue\" } }");
         w.Raw("derived", "{ \"type\": \"object\", \"description\": \"Values computed from config names.\", \"additionalProperties\": { \"$ref\": \"#/definitions/expression\" } }");
-        w.Raw("inputs", "{ \"type\": \"object\", \"description\": \"Named inputs with symbolic shapes, e.g. tokens: long[B, T].\", \"additionalProperties\": { \"$ref\": \"#/definitions/tensorType\" } }");
-        w.Raw("outputs", "{ \"type\": \"object\", \"description\": \"Named outputs; the first is what the layers produce.\", \"additionalProperties\": { \"$ref\": \"#/definitions/tensorType\" } }");
+        w.Raw("inputs", "{ \"type\": \"object\", \"description\": \"Named inputs with symbolic shapes, e.g. tokens: long[B, T], or name: { type, optional, doc }.\", \"additionalProperties\": { \"$ref\": \"#/definitions/declaration\" } }");
+        w.Raw("targets", "{ \"type\": \"object\", \"description\": \"Tensors the data supplies for the objective only, e.g. label: long[B].\", \"additionalProperties\": { \"$ref\": \"#/definitions/declaration\" } }");
+        w.Raw("outputs", "{ \"type\": \"object\", \"description\": \"Named outputs: values the layers bind with 'as:'; the first may be the last layer's output.\", \"additionalProperties\": { \"$ref\": \"#/definitions/declaration\" } }");
         w.Raw("layers", "{ \"$ref\": \"#/definitions/layers\" }");
-        w.Raw("objective", "{ \"$ref\": \"#/definitions/objective\" }");
+        var term = "{ \"type\": [\"object\", \"null\"], \"properties\": { \"input\": { \"type\": \"string\" }, \"target\": { \"type\": \"string\" }, \"weight\": { \"$ref\": \"#/definitions/expression\" } } }";
+        var terms = new[] { "cross_entropy", "focal", "mse", "l1", "smooth_l1", "bce_with_logits", "nll" };
+        var termProperties = string.Join(", ", terms.Select(t => $"{Quote(t)}: {term}")) + ", \"aux\": { \"type\": \"object\", \"additionalProperties\": { \"$ref\": \"#/definitions/expression\" } }";
+        w.Raw("objective", $"{{ \"anyOf\": [ {{ \"type\": \"object\", \"additionalProperties\": false, \"properties\": {{ {termProperties} }} }}, {{ \"type\": \"array\", \"items\": {{ \"type\": \"object\", \"additionalProperties\": false, \"properties\": {{ {termProperties} }} }} }} ] }}");
         w.Raw("train", "{ \"$ref\": \"#/definitions/train\" }");
         w.Close();
 
@@ -41,6 +45,9 @@ internal static class SchemaWriter
         w.Raw("value", "{ \"anyOf\": [ { \"$ref\": \"#/definitions/expression\" }, { \"type\": \"null\" }, { \"type\": \"object\", \"additionalProperties\": false, \"required\": [\"cycle\"], \"properties\": { \"cycle\": { \"type\": \"array\", \"minItems\": 1 } }, \"description\": \"Inside a repeat block: the value for block i is cycle[i mod length].\" } ] }");
         w.Raw("configValue", "{ \"anyOf\": [ { \"type\": [\"integer\", \"number\", \"boolean\", \"string\"] }, { \"type\": \"object\", \"additionalProperties\": false, \"required\": [\"default\"], \"properties\": { \"type\": { \"enum\": [\"int\", \"float\", \"bool\", \"string\", \"enum\"] }, \"default\": {}, \"doc\": { \"type\": \"string\" }, \"min\": { \"type\": \"number\" }, \"max\": { \"type\": \"number\" }, \"values\": { \"type\": \"array\", \"items\": { \"type\": \"string\" } } } } ] }");
         w.Raw("tensorType", "{ \"type\": \"string\", \"pattern\": \"^(long|int|float|double|bool)\\\\[.*\\\\]$\" }");
+        w.Raw("declaration", "{ \"anyOf\": [ { \"$ref\": \"#/definitions/tensorType\" }, { \"type\": \"object\", \"additionalProperties\": false, \"required\": [\"type\"], \"properties\": { \"type\": { \"$ref\": \"#/definitions/tensorType\" }, \"optional\": { \"type\": \"boolean\" }, \"doc\": { \"type\": \"string\" } } } ] }");
+        w.Raw("valueNames", "{ \"anyOf\": [ { \"type\": \"string\" }, { \"type\": \"array\", \"items\": { \"type\": \"string\" } } ], \"description\": \"The values the layer reads, by name (default: the previous layer's output).\" }");
+        w.Raw("outputNames", "{ \"anyOf\": [ { \"type\": \"string\" }, { \"type\": \"object\", \"additionalProperties\": { \"type\": \"string\" } } ], \"description\": \"A name for the primary output, or output: name for several.\" }");
         w.Raw("layers", "{ \"type\": \"array\", \"items\": { \"$ref\": \"#/definitions/layer\" } }");
 
         var kinds = LayerKinds.All;
@@ -53,11 +60,16 @@ internal static class SchemaWriter
         choices.AddRange(kinds.Select(k => $"{{ \"$ref\": \"#/definitions/layer.{k.Name}\" }}"));
         w.Raw("layer", "{ \"anyOf\": [ " + string.Join(", ", choices) + " ] }");
         w.Raw("residual", "{ \"type\": \"object\", \"additionalProperties\": false, \"required\": [\"residual\"], \"properties\": { \"residual\": { \"$ref\": \"#/definitions/layers\" } }, \"description\": \"x + f(x) for the listed layers f.\" }");
-        w.Raw("repeat", "{ \"type\": \"object\", \"additionalProperties\": false, \"required\": [\"repeat\", \"block\"], \"properties\": { \"repeat\": { \"$ref\": \"#/definitions/expression\" }, \"name\": { \"type\": \"string\" }, \"class\": { \"type\": \"string\" }, \"block\": { \"$ref\": \"#/definitions/layers\" } }, \"description\": \"N copies of a block (a generated class), named name.0 … name.N-1.\" }");
+        w.Raw("repeat", "{ \"type\": \"object\", \"additionalProperties\": false, \"required\": [\"repeat\", \"block\"], \"properties\": { \"repeat\": { \"$ref\": \"#/definitions/expression\" }, \"name\": { \"type\": \"string\" }, \"class\": { \"type\": \"string\" }, \"carry\": { \"type\": \"array\", \"items\": { \"type\": \"string\" }, \"description\": \"Values each block passes to the next (absent before the first).\" }, \"block\": { \"$ref\": \"#/definitions/layers\" } }, \"description\": \"N copies of a block (a generated class), named name.0 … name.N-1.\" }");
 
         foreach (var kind in kinds)
         {
-            var properties = string.Join(", ", kind.Args.Select(a => $"{Quote(a.Name)}: {ArgSchema(a)}"));
+            var properties = string.Join(", ", kind.Args.Select(a => $"{Quote(a.Name)}: {ArgSchema(a)}").Concat(new[]
+            {
+                $"\"name\": {{ \"type\": \"string\", \"description\": {Quote(LayerKinds.Common[0].Doc)} }}",
+                "\"in\": { \"$ref\": \"#/definitions/valueNames\" }",
+                "\"as\": { \"$ref\": \"#/definitions/outputNames\" }",
+            }));
             var required = kind.Args.Where(a => a.Required).Select(a => Quote(a.Name)).ToList();
             var args = $"{{ \"type\": \"object\", \"additionalProperties\": false{(required.Count > 0 ? $", \"required\": [{string.Join(", ", required)}]" : "")}, \"properties\": {{ {properties} }} }}";
             var shorthand = kind.ScalarArg is { } scalar ? $", {ArgSchema(kind.Arg(scalar)!)}" : "";

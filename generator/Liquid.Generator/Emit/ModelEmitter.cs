@@ -1,15 +1,15 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using Liquid.Generator.Binding;
+using Liquid.Generator.Parsing;
 
 namespace Liquid.Generator.Emit;
 
 /// <summary>
 /// Writes the C# of one bound model: its config record, its output type, the model class and one
 /// class per repeated block. Pure text from a <see cref="ModelSpec"/>; the same spec always gives
-/// the same bytes.
+/// the same bytes. This is the only place that writes C#.
 /// </summary>
 internal static class ModelEmitter
 {
@@ -45,41 +45,40 @@ internal static class ModelEmitter
 
     private static string OutputType(ModelSpec model) => model.TypeName + "Output";
 
-    private static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
-
     // ---- config -----------------------------------------------------------------------------
 
     private static void EmitConfig(SourceWriter w, ModelSpec model)
     {
         var type = ConfigType(model);
-        w.Doc("summary", $"Hyper-parameters of <see cref=\"{model.TypeName}\"/>: the <c>config:</c> section of {model.FileName}.model.yaml.");
+        var csharp = CSharp.InRecord(model);
+        w.Doc("summary", $"Hyper-parameters of <see cref=\"{model.TypeName}\"/>: the <c>config:</c> section of {SourceWriter.Xml(model.FileName)}.model.yaml.");
         using (w.Open($"public sealed partial record {type}"))
         {
             foreach (var field in model.Config)
             {
+                var literal = Literal(field.Default);
                 var doc = field.Doc.Length > 0 ? SourceWriter.Xml(field.Doc) + " " : "";
                 var values = field.EnumValues.Count > 0 ? $" One of {SourceWriter.Xml(string.Join(", ", field.EnumValues))}." : "";
-                w.Doc("summary", $"<c>{field.YamlName}</c>. {doc}Default {SourceWriter.Xml(field.DefaultLiteral)}.{values}");
-                w.Line($"public {field.CSharpType} {field.PropertyName} {{ get; init; }} = {field.DefaultLiteral};");
+                w.Doc("summary", $"<c>{field.YamlName}</c>. {doc}Default {SourceWriter.Xml(literal)}.{values}");
+                w.Line($"public {TypeOf(field.Kind)} {field.PropertyName} {{ get; init; }} = {literal};");
                 w.Line();
             }
             foreach (var derived in model.Derived)
             {
-                w.Doc("summary", $"<c>{derived.YamlName}</c> = {SourceWriter.Xml(derived.YamlExpression)}.");
-                w.Line($"public {derived.CSharpType} {derived.PropertyName} => {derived.Expression};");
+                w.Doc("summary", $"<c>{derived.YamlName}</c> = {SourceWriter.Xml(Render.Expression(derived.Expression))}.");
+                w.Line($"public {TypeOf(derived.Kind)} {derived.PropertyName} => {csharp.Expr(derived.Expression)};");
                 w.Line();
             }
 
-            w.Doc("summary", $"The YAML names of the config values, as <c>--set name=value</c> takes them.");
-            var names = string.Join(", ", model.Config.Select(f => $"\"{f.YamlName}\""));
-            w.Line($"public static IReadOnlyList<string> Names {{ get; }} = [{names}];");
+            w.Doc("summary", "The YAML names of the config values, as <c>--set name=value</c> takes them.");
+            w.Line($"public static IReadOnlyList<string> Names {{ get; }} = [{string.Join(", ", model.Config.Select(f => CSharp.Literal(f.YamlName)))}];");
             w.Line();
 
-            w.Doc("summary", $"Throws <see cref=\"ConfigException\"/> listing every value that the model cannot be built with.");
+            w.Doc("summary", "Throws <see cref=\"ConfigException\"/> listing every value that the model cannot be built with.");
             using (w.Open("public void Validate()"))
             {
                 w.Line("var errors = new List<string>();");
-                foreach (var check in model.Checks) w.Line($"if ({check.Condition}) errors.Add({check.Message});");
+                foreach (var check in model.Checks) w.Line($"if ({csharp.Expr(check.Failure)}) errors.Add({csharp.Message(check.Message)});");
                 w.Line($"if (errors.Count > 0) throw new ConfigException(\"{model.TypeName} config: \" + string.Join(\"; \", errors));");
             }
             w.Line();
@@ -92,20 +91,18 @@ internal static class ModelEmitter
                 {
                     w.Line("config = name switch");
                     w.Line("{");
+                    foreach (var field in model.Config)
                     {
-                        foreach (var field in model.Config)
+                        var parse = field.Kind switch
                         {
-                            var parse = field.CSharpType switch
-                            {
-                                "long" => "ConfigValue.ParseInt(name, text)",
-                                "double" => "ConfigValue.ParseFloat(name, text)",
-                                "bool" => "ConfigValue.ParseBool(name, text)",
-                                _ => "text",
-                            };
-                            w.Line($"    \"{field.YamlName}\" => config with {{ {field.PropertyName} = {parse} }},");
-                        }
-                        w.Line($"    _ => throw ConfigValue.Unknown(\"{model.TypeName}\", name, Names),");
+                            ValueKind.Int => "ConfigValue.ParseInt(name, text)",
+                            ValueKind.Float => "ConfigValue.ParseFloat(name, text)",
+                            ValueKind.Bool => "ConfigValue.ParseBool(name, text)",
+                            _ => "text",
+                        };
+                        w.Line($"    {CSharp.Literal(field.YamlName)} => config with {{ {field.PropertyName} = {parse} }},");
                     }
+                    w.Line($"    _ => throw ConfigValue.Unknown(\"{model.TypeName}\", name, Names),");
                     w.Line("};");
                 }
                 w.Line("config.Validate();");
@@ -114,26 +111,49 @@ internal static class ModelEmitter
         }
     }
 
+    private static string TypeOf(ValueKind kind) => kind switch
+    {
+        ValueKind.Int => "long",
+        ValueKind.Float => "double",
+        ValueKind.Bool => "bool",
+        _ => "string",
+    };
+
+    private static string Literal(Value value) => value.Kind switch
+    {
+        ValueKind.Int => CSharp.Number(value.Int),
+        ValueKind.Float => Render.CSharpDouble(value.Float),
+        ValueKind.Bool => value.Bool ? "true" : "false",
+        _ => CSharp.Literal(value.Text ?? ""),
+    };
+
     // ---- output -----------------------------------------------------------------------------
 
     private static void EmitOutput(SourceWriter w, ModelSpec model)
     {
-        var primary = model.Outputs[0];
+        var type = OutputType(model);
+        var values = model.Outputs.Where(o => !o.IsLoss).ToList();
         w.Doc("summary", $"What <see cref=\"{model.TypeName}.Forward\"/> returns.");
-        using (w.Open($"public sealed class {OutputType(model)}({TensorParameter(primary.Name)} {Identifier(primary.Name)}) : ModelOutput({Identifier(primary.Name)})"))
+        using (w.Open($"public sealed class {type} : ModelOutput"))
         {
-            w.Doc("summary", $"<c>{primary.Name}</c>: {SourceWriter.Xml(primary.Display)}.");
-            w.Line($"public Tensor {primary.PropertyName} => Output;");
+            var parameters = string.Join(", ", values.Select(o => $"Tensor {Names.Local(o.Name)}").Concat(new[] { "ForwardContext context" }));
+            var pairs = string.Join(", ", values.Select(o => $"({CSharp.Literal(o.Name)}, {Names.Local(o.Name)})"));
+            using (w.Open($"internal {type}({parameters}) : base(context{(pairs.Length > 0 ? ", " + pairs : "")})"))
+            {
+                foreach (var output in model.Outputs)
+                    w.Line(output.IsLoss
+                        ? $"{output.Property} = Losses[{CSharp.Literal(output.Name)}];"
+                        : $"{output.Property} = {Names.Local(output.Name)};");
+            }
+            foreach (var output in model.Outputs)
+            {
+                w.Line();
+                w.Doc("summary", output.IsLoss
+                    ? $"<c>{SourceWriter.Xml(output.Name)}</c>: auxiliary loss (a scalar, summed over the layers that report it)."
+                    : $"<c>{SourceWriter.Xml(output.Name)}</c>: {SourceWriter.Xml(output.Type.Display)}.");
+                w.Line($"public Tensor {output.Property} {{ get; }}");
+            }
         }
-    }
-
-    private static string TensorParameter(string name) => "Tensor";
-
-    private static string Identifier(string yamlName)
-    {
-        var pascal = Names.Pascal(yamlName);
-        var camel = char.ToLowerInvariant(pascal[0]) + pascal.Substring(1);
-        return Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(camel) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + camel : camel;
     }
 
     // ---- model ------------------------------------------------------------------------------
@@ -143,13 +163,13 @@ internal static class ModelEmitter
         var config = ConfigType(model);
         var summary = model.Summary.Length > 0 ? SourceWriter.Xml(model.Summary) : $"The {model.TypeName} model.";
         w.Doc("summary", summary);
-        var inputs = string.Join(", ", model.Inputs.Select(i => $"<c>{i.Name}</c> {SourceWriter.Xml(i.Display)}"));
-        var outputs = string.Join(", ", model.Outputs.Select(o => $"<c>{o.Name}</c> {SourceWriter.Xml(o.Display)}"));
-        var count = model.HasCustomLayers ? $"{Count(model.ParameterCount)} plus those of its custom layers" : Count(model.ParameterCount);
+        var inputs = string.Join(", ", model.Inputs.Select(i => $"<c>{i.Name}</c> {SourceWriter.Xml(i.Type.Display)}"));
+        var outputs = string.Join(", ", model.Outputs.Select(o => $"<c>{o.Name}</c> {SourceWriter.Xml(o.Type.Display)}"));
+        var count = model.HasCustomLayers ? $"{CSharp.Count(model.DefaultParameterCount)} plus those of its custom layers" : CSharp.Count(model.DefaultParameterCount);
         w.Doc("remarks", $"Inputs: {inputs}.\nOutputs: {outputs}.\nParameters with the default config: {count}.");
         using (w.Open($"public sealed partial class {model.TypeName} : CompiledModel"))
         {
-            EmitFields(w, model.Layers);
+            EmitFields(w, model.Body);
             w.Line();
 
             w.Doc("summary", $"Builds the model with fresh parameters; <paramref name=\"config\"/> defaults to <see cref=\"{config}\"/>'s defaults and is validated.");
@@ -158,7 +178,7 @@ internal static class ModelEmitter
                 w.Line($"config ??= new {config}();");
                 w.Line("config.Validate();");
                 w.Line("Config = config;");
-                EmitConstruction(w, model.Layers);
+                EmitConstruction(w, model, model.Body);
             }
             w.Line();
 
@@ -166,73 +186,179 @@ internal static class ModelEmitter
             w.Line($"public {config} Config {{ get; }}");
             w.Line();
 
-            w.Doc("summary", "The catalog entry of this model.");
-            w.Line($"public static ModelInfo ModelInfo {{ get; }} = new(\"{model.FileName}\", \"{model.TypeName}\", {Literal(model.Summary)}, typeof({config}), {model.ParameterCount.ToString(CultureInfo.InvariantCulture)},");
-            w.Line($"    overrides => new {model.TypeName}({config}.FromOverrides(overrides)));");
+            EmitInfo(w, model);
             w.Line();
-            w.Line("/// <inheritdoc/>");
-            w.Line("public override ModelInfo Info => ModelInfo;");
+            EmitCountParameters(w, model, model.ParameterTerms, $"public static long CountParameters({config} config)",
+                $"Learnable scalars of a {model.TypeName} built with <paramref name=\"config\"/>, without building it (checked: an overflow throws).");
             w.Line();
-            w.Line("/// <inheritdoc/>");
-            w.Line($"public override long? Context => {(model.ContextProperty is null ? "null" : "Config." + model.ContextProperty)};");
-            w.Line();
-
+            EmitDataMembers(w, model);
             EmitForward(w, model);
             w.Line();
-            w.Line("/// <inheritdoc/>");
-            var arguments = string.Join(", ", model.Inputs.Select(i => $"RequireInput(inputs, \"{i.Name}\")"));
-            w.Line($"public override ModelOutput Run(IReadOnlyDictionary<string, Tensor> inputs, ModelState? state = null) => Forward({arguments}, state);");
+            EmitRun(w, model);
             w.Line();
-            EmitLoss(w, model);
+            EmitObjective(w, model);
             w.Line();
             EmitRecipe(w, model);
         }
     }
 
+    private static void EmitInfo(SourceWriter w, ModelSpec model)
+    {
+        var config = ConfigType(model);
+        w.Doc("summary", "The catalog entry of this model.");
+        w.Line($"public static ModelInfo ModelInfo {{ get; }} = new({CSharp.Literal(model.FileName)}, {CSharp.Literal(model.TypeName)}, {CSharp.Literal(model.Summary)}, typeof({config}), {CSharp.Number(model.DefaultParameterCount)},");
+        w.Line($"    overrides => new {model.TypeName}({config}.FromOverrides(overrides)))");
+        w.Line("{");
+        w.Line($"    CountParameters = overrides => CountParameters({config}.FromOverrides(overrides)),");
+        if (model.VocabularyConfig is { } vocabulary) w.Line($"    VocabularyConfig = {CSharp.Literal(vocabulary)},");
+        if (model.ContextConfig is { } context) w.Line($"    ContextConfig = {CSharp.Literal(context)},");
+        w.Line("};");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override ModelInfo Info => ModelInfo;");
+        w.Line();
+        var csharp = CSharp.ThroughProperty(model);
+        w.Line("/// <inheritdoc/>");
+        w.Line($"public override long? Context => {(model.ContextConfig is { } name ? csharp.Expr(new NameRef(name)) : "null")};");
+    }
+
+    private static void EmitCountParameters(SourceWriter w, ModelSpec model, EquatableArray<ParameterTerm> terms, string signature, string doc)
+    {
+        var csharp = CSharp.ThroughParameter(model);
+        w.Doc("summary", doc);
+        if (terms.Count == 0)
+        {
+            w.Line($"{signature} => 0;");
+            return;
+        }
+        if (terms.Count == 1)
+        {
+            w.Line($"{signature} => checked({csharp.Expr(terms[0].Count)}); // {terms[0].Layer}");
+            return;
+        }
+        w.Line($"{signature} => checked(");
+        for (var i = 0; i < terms.Count; i++)
+            w.Line($"    {(i == 0 ? "" : "+ ")}{Term(csharp, terms[i].Count)}{(i == terms.Count - 1 ? ");" : "")} // {terms[i].Layer}");
+    }
+
+    // A term of a sum keeps its own parentheses only where '+' would regroup it (it never does).
+    private static string Term(CSharp csharp, Expr count) => csharp.Expr(count);
+
+    private static void EmitDataMembers(SourceWriter w, ModelSpec model)
+    {
+        var csharp = CSharp.ThroughProperty(model);
+        string Shape(TensorType type) => "[" + string.Join(", ", type.Dims.Select(d => d.IsSymbol ? "null" : csharp.Expr(d.Size!))) + "]";
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override IReadOnlyList<TensorInfo> Inputs =>");
+        w.Line("[");
+        foreach (var input in model.Inputs)
+            w.Line($"    new({CSharp.Literal(input.Name)}, {DTypeOf(input.Type)}, {Shape(input.Type)}){(input.Optional ? " { Optional = true }" : "")},");
+        w.Line("];");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override IReadOnlyList<TensorInfo> Targets =>");
+        w.Line("[");
+        foreach (var target in model.Targets)
+            w.Line($"    new({CSharp.Literal(target.Name)}, {DTypeOf(target.Type)}, {Shape(target.Type)}){(target.NextOf is { } of ? $" {{ NextOf = {CSharp.Literal(of)} }}" : "")},");
+        w.Line("];");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override IReadOnlyList<ObjectiveTermInfo> ObjectiveTerms =>");
+        w.Line("[");
+        foreach (var term in model.Objective)
+            w.Line($"    new({CSharp.Literal(term.Name)}, {CSharp.Literal(term.Kind)}, {CSharp.Literal(term.Input)}, {(term.Target is { } t ? CSharp.Literal(t) : "null")}),");
+        w.Line("];");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override IReadOnlyList<LayerShape> LayerShapes =>");
+        w.Line("[");
+        foreach (var shape in model.Shapes)
+            w.Line($"    new({CSharp.Literal(shape.Path)}, {CSharp.Literal(shape.Kind)}, {(shape.Type is { } t ? csharp.InterpolatedType(t) : "\"\"")}),");
+        w.Line("];");
+        w.Line();
+    }
+
+    private static string DTypeOf(TensorType type) => type.Element switch
+    {
+        ElementType.Long => "DType.Int64",
+        ElementType.Int => "DType.Int32",
+        ElementType.Float => "DType.Float32",
+        ElementType.Double => "DType.Float64",
+        _ => "DType.Bool",
+    };
+
     private static void EmitForward(SourceWriter w, ModelSpec model)
     {
-        var primary = model.Outputs[0];
-        var signature = string.Join(", ", model.Inputs.Select(i => $"Tensor {Identifier(i.Name)}"));
-        w.Doc("summary", $"Runs the model: {string.Join(", ", model.Inputs.Select(i => $"{i.Name} {SourceWriter.Xml(i.Display)}"))} → {primary.Name} {SourceWriter.Xml(primary.Display)}.");
+        var outputs = model.Outputs.Where(o => !o.IsLoss).ToList();
+        var parameters = model.Inputs.Select(i => $"Tensor{(i.Optional ? "?" : "")} {i.Local}").ToList();
+        w.Doc("summary", $"Runs the model: {string.Join(", ", model.Inputs.Select(i => $"{i.Name} {SourceWriter.Xml(i.Type.Display)}"))} → {string.Join(", ", outputs.Select(o => $"{o.Name} {SourceWriter.Xml(o.Type.Display)}"))}.");
         foreach (var input in model.Inputs)
-            w.Doc("param", $"{SourceWriter.Xml(input.Display)}.", $" name=\"{Identifier(input.Name).TrimStart('@')}\"");
+            w.Doc("param", $"{SourceWriter.Xml(input.Type.Display)}{(input.Optional ? " (optional)" : "")}.", $" name=\"{input.Local.TrimStart('@')}\"");
         w.Doc("param", "Caches and carried state for incremental decoding or chunked inputs; null for independent calls.", " name=\"state\"");
-        using (w.Open($"public {OutputType(model)} Forward({signature}, ModelState? state = null)"))
+        using (w.Open($"public {OutputType(model)} Forward({string.Join(", ", parameters.Concat(new[] { "ModelState? state = null" }))})"))
         {
             w.Line("using var scope = TensorScope.Enter();");
-            var first = Identifier(model.Inputs[0].Name);
-            var layers = model.Layers;
-            if (layers.Count > 0 && layers[0].Kind is not ("residual" or "repeat"))
-            {
-                w.Line($"var x = {Call(layers[0], first)};");
-                layers = new EquatableArray<LayerSpec>(layers.Skip(1));
-            }
-            else
-            {
-                w.Line($"var x = {first};");
-            }
-            EmitBody(w, layers, "x", depth: 0, new HashSet<string>());
-            w.Line($"if (state is not null) state.Position += {first}.Size(1);");
-            w.Line($"return new {OutputType(model)}(scope.Keep(x));");
+            w.Line("using var context = new ForwardContext(Training, state);");
+            var declared = new HashSet<string>(model.Inputs.Select(i => i.Local), StringComparer.Ordinal);
+            EmitBody(w, model.Body, declared);
+            if (model.Inputs.Count > 0 && model.Inputs[0].Type.Rank >= 2)
+                w.Line($"if (state is not null) state.Position += {model.Inputs[0].Local}.Size(1);");
+            // Each output leaves the scope once, even when two outputs are one value.
+            var kept = new HashSet<string>(StringComparer.Ordinal);
+            var arguments = outputs.Select(o => kept.Add(o.Local) ? $"scope.Keep({o.Local})" : o.Local).ToList();
+            w.Line($"return new {OutputType(model)}({string.Join(", ", arguments.Append("context"))});");
         }
     }
 
-    private static void EmitLoss(SourceWriter w, ModelSpec model)
+    private static void EmitRun(SourceWriter w, ModelSpec model)
     {
-        var objective = model.Objective;
-        string Arg(string name, string fallback) => objective.Args.FirstOrDefault(a => a.Name == name)?.CSharp ?? fallback;
         w.Line("/// <inheritdoc/>");
-        using (w.Open("public override Tensor Loss(ModelOutput output, Tensor targets)"))
+        var arguments = model.Inputs.Select(i => i.Optional
+            ? $"inputs.GetValueOrDefault({CSharp.Literal(i.Name)})"
+            : $"RequireInput(inputs, {CSharp.Literal(i.Name)})");
+        w.Line($"public override ModelOutput Run(IReadOnlyDictionary<string, Tensor> inputs, ModelState? state = null) =>");
+        w.Line($"    Forward({string.Join(", ", arguments.Concat(new[] { "state" }))});");
+    }
+
+    private static void EmitObjective(SourceWriter w, ModelSpec model)
+    {
+        var targets = model.Targets.Where(t => model.Objective.Any(term => term.Target == t.Name)).ToList();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override ObjectiveValue Objective(ModelOutput output, IReadOnlyDictionary<string, Tensor> targets) =>");
+        w.Line($"    Objective(({OutputType(model)})output{string.Concat(targets.Select(t => $", RequireTarget(targets, {CSharp.Literal(t.Name)})"))});");
+        w.Line();
+
+        var csharp = CSharp.ThroughProperty(model);
+        var summary = string.Join(" + ", model.Objective.Select(t => (t.Weight is IntLiteral { Value: 1 } ? "" : Render.Expression(t.Weight) + "·") + (t.Kind == "aux" ? t.Input : $"{t.Kind}({t.Input}{(t.Target is { } x ? ", " + x : "")})")));
+        w.Doc("summary", $"The training objective: {SourceWriter.Xml(summary)}.");
+        var parameters = new[] { $"{OutputType(model)} output" }.Concat(targets.Select(t => $"Tensor {t.Local}"));
+        using (w.Open($"public ObjectiveValue Objective({string.Join(", ", parameters)})"))
         {
             w.Line("using var scope = TensorScope.Enter();");
-            w.Line("var logits = output.Output.Flatten(0, -2);");
-            if (objective.Kind == "focal")
-                w.Line($"var loss = Losses.Focal(logits, targets.Flatten(), alpha: {Arg("alpha", "1.0")}, gamma: {Arg("gamma", "2.0")}, ignoreIndex: {Arg("ignore_index", "-100")});");
-            else
-                w.Line($"var loss = Losses.CrossEntropy(logits, targets.Flatten(), ignoreIndex: {Arg("ignore_index", "-100")}, labelSmoothing: {Arg("label_smoothing", "0.0")});");
-            foreach (var aux in objective.AuxWeights)
-                w.Line($"loss = loss.Add(output.AuxLosses[\"{aux.Name}\"].Mul({aux.CSharp}));");
-            w.Line("return scope.Keep(loss);");
+            foreach (var term in model.Objective.Where(t => t.Kind != "aux"))
+            {
+                var input = "output." + model.Outputs.First(o => o.Name == term.Input).Property;
+                var target = term.Target is { } name ? model.Targets.First(t => t.Name == name).Local : null;
+                var args = string.Concat(term.Args.Select(a => $", {a.Name}: {csharp.Code(a.Value)}"));
+                var call = term.Kind switch
+                {
+                    "cross_entropy" => $"Losses.CrossEntropy({input}.Flatten(0, -2), {target}.Flatten(){args})",
+                    "focal" => $"Losses.Focal({input}.Flatten(0, -2), {target}.Flatten(){args})",
+                    "mse" => $"Losses.Mse({input}, {target}{args})",
+                    "l1" => $"Losses.L1({input}, {target}{args})",
+                    "smooth_l1" => $"Losses.SmoothL1({input}, {target}{args})",
+                    "bce_with_logits" => $"Losses.BinaryCrossEntropyWithLogits({input}, {target}{args})",
+                    _ => $"Losses.NegativeLogLikelihood({input}{args})",
+                };
+                w.Line($"var {Names.Local(term.Name)} = {call};");
+            }
+            var sum = model.Objective.Select(t =>
+            {
+                var value = t.Kind == "aux" ? "output." + model.Outputs.First(o => o.Name == t.Input).Property : Names.Local(t.Name);
+                var weight = t.Weight is IntLiteral literal ? Render.CSharpDouble(literal.Value) : csharp.Expr(t.Weight);
+                return $"({CSharp.Literal(t.Name)}, {value}, {weight})";
+            });
+            w.Line($"return ObjectiveValue.Sum(scope, {string.Join(", ", sum)});");
         }
     }
 
@@ -244,9 +370,10 @@ internal static class ModelEmitter
             w.Line("public override TrainingRecipe Recipe => new();");
             return;
         }
+        var csharp = CSharp.ThroughProperty(model);
         w.Line("public override TrainingRecipe Recipe => new()");
         w.Line("{");
-        foreach (var field in model.Recipe) w.Line($"    {field.Property} = {field.CSharp.Replace("config.", "Config.")},");
+        foreach (var field in model.Recipe) w.Line($"    {field.Property} = {csharp.Code(field.Value)},");
         w.Line("};");
     }
 
@@ -255,189 +382,176 @@ internal static class ModelEmitter
     private static void EmitBlock(SourceWriter w, ModelSpec model, BlockSpec block)
     {
         w.Doc("summary", SourceWriter.Xml(block.Summary));
-        w.Doc("remarks", $"Parameters with the default config: {Count(block.ParameterCount)} (block 0).");
+        w.Doc("remarks", $"Parameters with the default config: {CSharp.Count(block.DefaultParameterCount)}{(block.VariesWithIndex ? " (block 0; the blocks differ)" : "")}.");
         using (w.Open($"public sealed partial class {block.ClassName} : Module"))
         {
-            EmitFields(w, block.Layers);
+            EmitFields(w, block.Body);
             w.Line();
             w.Doc("summary", "Builds block number <paramref name=\"index\"/> (arguments may vary with the index).");
             using (w.Open($"public {block.ClassName}({ConfigType(model)} config, int index)"))
             {
                 w.Line("Index = index;");
-                EmitConstruction(w, block.Layers);
+                EmitConstruction(w, model, block.Body);
             }
             w.Line();
             w.Doc("summary", "Position of this block in its stack.");
             w.Line("public int Index { get; }");
             w.Line();
-            w.Doc("summary", "Runs the block on the stream x [B, T, C].");
-            using (w.Open("public Tensor Forward(Tensor x, ModelState? state = null)"))
+            EmitCountParameters(w, model, block.ParameterTerms, $"public static long CountParameters({ConfigType(model)} config, int index)",
+                "Learnable scalars of block <paramref name=\"index\"/> built with <paramref name=\"config\"/> (checked: an overflow throws).");
+            w.Line();
+
+            var parameters = block.Inputs.Select(p => $"{TypeName(p.Type, p.Nullable)} {p.Local}").Concat(new[] { "ForwardContext context" });
+            var returns = block.Results.Count == 1 ? "Tensor" : "(" + string.Join(", ", block.Results.Select(r => $"{TypeName(r.Type, r.Nullable)} {Names.Pascal(r.Local.TrimStart('@'))}")) + ")";
+            w.Doc("summary", $"Runs the block on the stream x {SourceWriter.Xml(block.Inputs[0].Type.Display)}.");
+            using (w.Open($"public {returns} Forward({string.Join(", ", parameters)})"))
             {
                 w.Line("using var scope = TensorScope.Enter();");
-                EmitBody(w, block.Layers, "x", depth: 0, new HashSet<string>());
-                w.Line("return scope.Keep(x);");
+                var declared = new HashSet<string>(block.Inputs.Select(p => p.Local), StringComparer.Ordinal);
+                EmitBody(w, block.Body, declared);
+                w.Line(block.Results.Count == 1
+                    ? "return scope.Keep(x);"
+                    : $"return ({string.Join(", ", block.Results.Select(r => r.Type is StateType { RuntimeType: not "Tensor" } ? $"scope.KeepState({r.Local})" : $"scope.Keep({r.Local})"))});");
             }
         }
     }
+
+    private static string TypeName(Binding.ValueType type, bool nullable) => (type is StateType state ? state.RuntimeType : "Tensor") + (nullable ? "?" : "");
 
     // ---- layers -----------------------------------------------------------------------------
 
-    private static IEnumerable<LayerSpec> Flatten(IEnumerable<LayerSpec> layers) =>
-        layers.SelectMany(l => l.Kind == "residual" ? Flatten(l.Children) : new[] { l });
-
-    private static void EmitFields(SourceWriter w, EquatableArray<LayerSpec> layers)
+    private static IEnumerable<LayerSpec> Layers(IEnumerable<Step> steps) => steps.SelectMany(step => step switch
     {
-        foreach (var layer in Flatten(layers))
+        LayerStep layer => new[] { layer.Layer },
+        ResidualStep residual => Layers(residual.Body),
+        _ => Array.Empty<LayerSpec>(),
+    });
+
+    private static void EmitFields(SourceWriter w, EquatableArray<Step> body)
+    {
+        foreach (var step in body)
         {
-            if (layer.Field is null) continue;
-            w.Line($"private readonly {FieldType(layer)} {layer.Field};");
+            if (step is RepeatStep repeat) w.Line($"private readonly ModuleList<{repeat.BlockClass}> {repeat.Field};");
+            else foreach (var layer in Layers(new[] { step })) w.Line($"private readonly {layer.FieldType} {layer.Field};");
         }
     }
 
-    private static string FieldType(LayerSpec layer) => layer.Kind switch
+    private static void EmitConstruction(SourceWriter w, ModelSpec model, EquatableArray<Step> body)
     {
-        "repeat" => $"ModuleList<{layer.BlockClass}>",
-        "custom" => "global::" + layer.Arg("class"),
-        _ => layer.RuntimeClass!,
-    };
-
-    private static void EmitConstruction(SourceWriter w, EquatableArray<LayerSpec> layers)
-    {
-        foreach (var layer in Flatten(layers))
+        var csharp = CSharp.ThroughParameter(model);
+        foreach (var step in body)
         {
-            if (layer.Field is null) continue;
-            w.Line($"{layer.Field} = RegisterModule(\"{layer.StateName}\", {Construct(layer)});");
-        }
-    }
-
-    private static string Construct(LayerSpec layer)
-    {
-        string? A(string name) => layer.Arg(name);
-        string Named(params (string Name, string Property)[] map) =>
-            string.Concat(map.Where(m => A(m.Name) is not null).Select(m => $", {m.Property}: {A(m.Name)}"));
-        switch (layer.Kind)
-        {
-            case "token_embedding":
-                return $"new Embedding(new EmbeddingOptions({A("vocab")}, {A("dim")}{Named(("init_std", "InitStd"))}))";
-            case "position_embedding":
-                return $"new LearnedPositionEmbedding(new PositionEmbeddingOptions({A("max")}, {layer.Input}{Named(("init_std", "InitStd"))}))";
-            case "dropout":
-                return $"new Dropout({A("p")})";
-            case "layer_norm":
-                return $"new LayerNorm(new LayerNormOptions({layer.Input}{Named(("eps", "Eps"), ("bias", "Bias"))}))";
-            case "rms_norm":
-                return $"new RmsNorm(new RmsNormOptions({layer.Input}{Named(("eps", "Eps"))}))";
-            case "linear":
-                return $"new Linear(new LinearOptions({layer.Input}, {A("out")}{Named(("bias", "Bias"), ("init_std", "InitStd"))}))";
-            case "lm_head":
-                return $"new Linear(new LinearOptions({layer.Input}, {A("vocab")}, Bias: {A("bias") ?? "false"}{Named(("init_std", "InitStd"))}))";
-            case "mlp":
+            if (step is RepeatStep repeat)
             {
-                var activation = A("activation")?.Trim('"');
-                var kind = activation switch
-                {
-                    null or "gelu" or "gelu_tanh" => null,
-                    "swiglu" => "MlpActivation.SwiGlu",
-                    "geglu" => "MlpActivation.GeGlu",
-                    _ => "MlpActivation." + Names.Pascal(activation),
-                };
-                var parts = (kind is null ? "" : $", Activation: {kind}") + (activation == "gelu_tanh" ? ", TanhGelu: true" : "");
-                return $"new Mlp(new MlpOptions({layer.Input}, {A("hidden")}{parts}{Named(("bias", "Bias"), ("dropout", "Dropout"), ("init_std", "InitStd"), ("proj_init_std", "ProjInitStd"))}))";
-            }
-            case "attention":
-            {
-                var rope = A("rope") is { } useRope && useRope != "false"
-                    ? $", Rope: {(useRope == "true" ? "" : $"{useRope} ? ")}new RopeOptions({A("rope_theta") ?? "10000.0"}, {A("rope_fraction") ?? "1.0"}){(useRope == "true" ? "" : " : null")}"
-                    : "";
-                return $"new Attention(new AttentionOptions({layer.Input}, {A("heads")}{Named(("kv_heads", "KvHeads"), ("causal", "Causal"), ("window", "Window"))}{rope}{Named(("bias", "Bias"), ("dropout", "Dropout"), ("init_std", "InitStd"), ("proj_init_std", "ProjInitStd"))}))";
-            }
-            case "conv1d":
-                return $"new Conv1d(new Conv1dOptions({layer.Input}, {A("out")}, {A("kernel")}{Named(("stride", "Stride"), ("padding", "Padding"), ("dilation", "Dilation"), ("groups", "Groups"), ("bias", "Bias"), ("causal", "Causal"))}))";
-            case "lstm":
-            case "gru":
-            case "rnn":
-                return $"new {layer.RuntimeClass}(new RecurrentOptions({layer.Input}, {A("hidden")}{Named(("layers", "Layers"), ("bias", "Bias"), ("dropout", "Dropout"), ("bidirectional", "Bidirectional"))}))";
-            case "repeat":
-            {
-                var count = A("count")!;
-                var length = count.All(char.IsDigit) ? count : $"checked((int){Simple(count)})";
-                return $"new ModuleList<{layer.BlockClass}>(Enumerable.Range(0, {length}).Select(index => new {layer.BlockClass}(config, index)))";
-            }
-            case "custom":
-                return $"new global::{A("class")}()";
-            default:
-                throw new InvalidOperationException($"no construction for layer kind '{layer.Kind}'");
-        }
-    }
-
-    /// <summary>Statements that run <paramref name="layers"/> on the stream variable <paramref name="stream"/>.</summary>
-    private static void EmitBody(SourceWriter w, EquatableArray<LayerSpec> layers, string stream, int depth, HashSet<string> declared)
-    {
-        foreach (var layer in layers)
-        {
-            if (layer.Kind == "residual")
-            {
-                var branch = depth == 0 ? "h" : "h" + (depth + 1).ToString(CultureInfo.InvariantCulture);
-                w.Line($"// {layer.Comment}: {string.Join(" → ", layer.Children.Select(c => c.StateName ?? c.Kind))}");
-                var children = layer.Children;
-                // The branch variable is declared once per method and reused by later residuals.
-                var declare = declared.Add(branch) ? "var " : "";
-                if (children.Count > 0 && children[0].Kind != "residual" && children[0].Kind != "repeat")
-                {
-                    w.Line($"{declare}{branch} = {Call(children[0], stream)};");
-                    EmitBody(w, new EquatableArray<LayerSpec>(children.Skip(1)), branch, depth + 1, declared);
-                }
-                else
-                {
-                    w.Line($"{declare}{branch} = {stream};");
-                    EmitBody(w, children, branch, depth + 1, declared);
-                }
-                w.Line($"{stream} = {stream}.Add({branch});");
+                var block = model.Blocks.First(b => b.ClassName == repeat.BlockClass);
+                var count = block.Count is IntLiteral literal ? CSharp.Number(literal.Value) : $"checked((int){csharp.Operand(block.Count)})";
+                w.Line($"{repeat.Field} = RegisterModule({CSharp.Literal(block.StateName)}, new ModuleList<{block.ClassName}>(Enumerable.Range(0, {count}).Select(index => new {block.ClassName}(config, index))));");
                 continue;
             }
-            if (layer.Kind == "repeat")
-            {
-                w.Line($"foreach (var block in {layer.Field}) {stream} = block.Forward({stream}, state);");
-                continue;
-            }
-            w.Line($"{stream} = {Call(layer, stream)};");
+            foreach (var layer in Layers(new[] { step }))
+                w.Line($"{layer.Field} = RegisterModule({CSharp.Literal(layer.StateName)}, {csharp.Code(layer.Construction)});");
         }
     }
 
-    private static string Call(LayerSpec layer, string input)
+    /// <summary>The statements of a body; <paramref name="declared"/> holds the locals that exist already.</summary>
+    private static void EmitBody(SourceWriter w, EquatableArray<Step> body, HashSet<string> declared)
     {
-        switch (layer.Kind)
+        foreach (var step in body)
         {
-            case "position_embedding":
-                return $"{layer.Field}.Forward({input}, state?.Position ?? 0)";
-            case "attention":
-                return $"{layer.Field}.Forward({input}, state)";
-            case "conv1d":
-                // Conv1d runs over [B, C, T]; the stream is [B, T, C].
-                return $"{layer.Field}.Forward({input}.Transpose(1, 2)).Transpose(1, 2)";
-            case "lstm":
-            case "gru":
-            case "rnn":
-                return $"{layer.Field}.Forward({input}, state, carry: {layer.Arg("carry_state") ?? "false"})";
-            case "lm_head" when layer.Arg("tied") is { } tied:
-                // A tied head owns no parameters: it multiplies by the embedding's weight.
-                return $"Functional.Linear({input}, {Names.Field(tied)}.Weight)";
-            case "activation":
-                return layer.Arg("fn")!.Trim('"') switch
-                {
-                    "gelu" => $"{input}.Gelu()",
-                    "gelu_tanh" => $"{input}.Gelu(tanhApproximation: true)",
-                    "silu" => $"{input}.Silu()",
-                    "relu" => $"{input}.Relu()",
-                    _ => $"{input}.Tanh()",
-                };
-            default:
-                return $"{layer.Field}.Forward({input})";
+            switch (step)
+            {
+                case LayerStep { Layer: var layer }:
+                    EmitCall(w, layer, declared);
+                    break;
+                case ResidualStep residual:
+                    EmitResidual(w, residual, declared);
+                    break;
+                case RepeatStep repeat:
+                    EmitRepeat(w, repeat, declared);
+                    break;
+            }
         }
     }
 
-    /// <summary>Parenthesizes C# text unless it is a name, member access or literal.</summary>
-    private static string Simple(string csharp) => csharp.All(c => char.IsLetterOrDigit(c) || c is '_' or '.') ? csharp : "(" + csharp + ")";
+    private static void EmitRepeat(SourceWriter w, RepeatStep repeat, HashSet<string> declared)
+    {
+        var stream = repeat.Results[0].Local;
+        // The blocks run on the stream variable: it starts as the value the repeat receives.
+        if (repeat.Arguments[0] != stream) w.Line($"{Declare(stream, declared)}{stream} = {repeat.Arguments[0]};");
+        foreach (var carried in repeat.Results.Skip(1).Where(r => !declared.Contains(r.Local)))
+        {
+            // A value carried through the blocks is absent before the first one.
+            w.Line($"{TypeName(carried.Type, nullable: true)} {carried.Local} = null;");
+            declared.Add(carried.Local);
+        }
+        var arguments = new[] { stream }.Concat(repeat.Arguments.Skip(1)).Concat(new[] { "context" });
+        var results = repeat.Results.Count == 1 ? stream : "(" + string.Join(", ", repeat.Results.Select(r => r.Local)) + ")";
+        w.Line($"foreach (var block in {repeat.Field}) {results} = block.Forward({string.Join(", ", arguments)});");
+    }
 
-    private static string Literal(string text) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(text, quote: true);
+    /// <summary><c>x = x + f(x)</c>: one expression when the body is a short chain of plain layers, else statements on the branch.</summary>
+    private static void EmitResidual(SourceWriter w, ResidualStep residual, HashSet<string> declared)
+    {
+        var declare = declared.Add(residual.Output) ? "var " : "";
+        if (Chain(residual) is { } chain)
+        {
+            w.Line($"{declare}{residual.Output} = {residual.Input} + {chain};");
+            return;
+        }
+        EmitBody(w, residual.Body, declared);
+        w.Line($"{declare}{residual.Output} = {residual.Input} + {residual.Result};");
+    }
+
+    /// <summary>The body as nested calls (<c>_mlp.Forward(_ln2.Forward(x))</c>), or null if it is not a short plain chain.</summary>
+    private static string? Chain(ResidualStep residual)
+    {
+        if (residual.Body.Count is 0 or > 3) return null;
+        var text = residual.Input;
+        foreach (var step in residual.Body)
+        {
+            if (step is not LayerStep { Layer: var layer }) return null;
+            var reads = layer.Inputs.Where(i => i.Local is not null).ToList();
+            if (reads.Count != 1 || layer.Inputs.Count != 1 || layer.Outputs.Count != 1 || layer.Outputs[0].Local != residual.Branch || layer.Outputs[0].Loss is not null) return null;
+            var expected = step == residual.Body[0] ? residual.Input : residual.Branch;
+            if (reads[0].Local != expected) return null;
+            text = Call(layer, [text]);
+        }
+        return text;
+    }
+
+    private static void EmitCall(SourceWriter w, LayerSpec layer, HashSet<string> declared)
+    {
+        var call = Call(layer, layer.Inputs.Select(i => i.Local is null ? $"{i.Parameter}: null" : i.Local).ToList());
+        var comment = $" // {layer.Shape}";
+        var kept = layer.Outputs.Where(o => o.Local is not null).ToList();
+        if (kept.Count == 0)
+        {
+            w.Line($"{call};");
+        }
+        else if (!layer.ReturnsRecord || kept.Count == 1)
+        {
+            var output = kept[0];
+            var member = layer.ReturnsRecord ? "." + output.Member : "";
+            w.Line($"{Declare(output.Local!, declared)}{output.Local} = {call}{member};{comment}");
+        }
+        else
+        {
+            // Every member of the runtime's output record, in order; the ones nothing reads are discarded.
+            var kind = LayerKinds.Find(layer.Kind)!;
+            var targets = kind.Outputs.Select(port => kept.FirstOrDefault(o => o.Member == port.MemberName) is { } bound
+                ? Declare(bound.Local!, declared) + bound.Local
+                : "_");
+            w.Line($"({string.Join(", ", targets)}) = {call};{comment}");
+        }
+        foreach (var loss in kept.Where(o => o.Loss is not null))
+            w.Line($"context.AddLoss({CSharp.Literal(loss.Loss!)}, {loss.Local});");
+    }
+
+    private static string Declare(string local, HashSet<string> declared) => declared.Add(local) ? "var " : "";
+
+    private static string Call(LayerSpec layer, IReadOnlyList<string> inputs)
+    {
+        var arguments = layer.TakesContext ? inputs.Concat(new[] { "context" }) : inputs;
+        return $"{layer.Field}.{layer.Method}({string.Join(", ", arguments)})";
+    }
 }

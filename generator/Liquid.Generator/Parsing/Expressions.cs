@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 
 namespace Liquid.Generator.Parsing;
 
@@ -27,6 +28,36 @@ internal sealed record CallExpr(string Function, Expr First, Expr Second) : Expr
 
 /// <summary>sqrt(a), always a float (GPT-2 scales its output projections by 1/sqrt(2·layers)).</summary>
 internal sealed record SqrtExpr(Expr Operand) : Expr;
+
+// The nodes below never come from a model file: the binder builds them for the checks it emits
+// into Validate() and for symbolic parameter counts, so those stay typed until the emitter.
+
+/// <summary><c>a &lt; b</c>, <c>a == b</c> …: a comparison, true or false.</summary>
+internal sealed record CompareExpr(string Operator, Expr Left, Expr Right) : Expr;
+
+/// <summary><c>a || b</c> or <c>a &amp;&amp; b</c> over conditions.</summary>
+internal sealed record LogicalExpr(string Operator, Expr Left, Expr Right) : Expr;
+
+/// <summary><c>condition ? then : otherwise</c> (a bias switched by a bool config, say).</summary>
+internal sealed record IfExpr(Expr Condition, Expr Then, Expr Otherwise) : Expr;
+
+/// <summary>The block index picks one of several values (<c>{ cycle: [a, b] }</c> in a repeat block).</summary>
+internal sealed record PickExpr(EquatableArray<Expr> Options) : Expr;
+
+/// <summary>
+/// The parameters of a repeated block's <see cref="Count"/> instances (the binder computed their
+/// <see cref="Default"/> under the default config); generated code calls the block's CountParameters.
+/// </summary>
+internal sealed record BlockCountExpr(string BlockClass, Expr Count, bool VariesWithIndex, long Default) : Expr;
+
+/// <summary>A conversion in generated code (<c>(int)batch</c>); the value is the operand's.</summary>
+internal sealed record CastExpr(string Type, Expr Operand) : Expr;
+
+/// <summary>A string literal inside a condition (an enum config's allowed word).</summary>
+internal sealed record StringLiteral(string Value) : Expr;
+
+/// <summary>A true/false literal inside a condition.</summary>
+internal sealed record BoolLiteral(bool Value) : Expr;
 
 /// <summary>A syntax error in an expression, with the offending text.</summary>
 internal sealed class ExpressionException(string message) : Exception(message);
@@ -239,6 +270,38 @@ internal static class ExpressionEvaluator
                 var b = Evaluate(call.Second, names, inexact);
                 if (a.Kind == ValueKind.Int && b.Kind == ValueKind.Int) return Value.Of(call.Function == "min" ? Math.Min(a.Int, b.Int) : Math.Max(a.Int, b.Int));
                 return Value.Of(call.Function == "min" ? Math.Min(a.AsDouble, b.AsDouble) : Math.Max(a.AsDouble, b.AsDouble));
+            case BoolLiteral flag: return Value.Of(flag.Value);
+            case StringLiteral text: return Value.Of(text.Value);
+            case BlockCountExpr blocks: return Value.Of(blocks.Default);
+            case CastExpr cast: return Evaluate(cast.Operand, names, inexact);
+            case PickExpr pick:
+            {
+                var index = names.TryGetValue("index", out var i) ? i.Int : 0;
+                return Evaluate(pick.Options[(int)(index % pick.Options.Count)], names, inexact);
+            }
+            case CompareExpr cmp:
+            {
+                var l = Evaluate(cmp.Left, names, inexact);
+                var r = Evaluate(cmp.Right, names, inexact);
+                if (cmp.Operator is "==" or "!=")
+                {
+                    var same = l.Kind is ValueKind.Int or ValueKind.Float && r.Kind is ValueKind.Int or ValueKind.Float
+                        ? l.AsDouble == r.AsDouble
+                        : l.Kind == r.Kind && l.Bool == r.Bool && l.Text == r.Text;
+                    return Value.Of(cmp.Operator == "==" ? same : !same);
+                }
+                double lv = l.AsDouble, rv = r.AsDouble;
+                return Value.Of(cmp.Operator switch { "<" => lv < rv, "<=" => lv <= rv, ">" => lv > rv, ">=" => lv >= rv, _ => throw new ExpressionException($"unknown comparison '{cmp.Operator}'") });
+            }
+            case LogicalExpr logical:
+            {
+                var l = Evaluate(logical.Left, names, inexact).Bool;
+                // Short-circuit as C# does: the right side may divide by what the left side checked.
+                if (logical.Operator == "||" ? l : !l) return Value.Of(l);
+                return Value.Of(Evaluate(logical.Right, names, inexact).Bool);
+            }
+            case IfExpr choice:
+                return Evaluate(choice.Condition, names, inexact).Bool ? Evaluate(choice.Then, names, inexact) : Evaluate(choice.Otherwise, names, inexact);
             case BinaryExpr bin:
                 var left = Evaluate(bin.Left, names, inexact);
                 var right = Evaluate(bin.Right, names, inexact);
@@ -280,6 +343,9 @@ internal static class ExpressionEvaluator
                 case "%":
                     if (y == 0) throw new ExpressionException("division by zero");
                     return Value.Of(x - y * FloorDiv(x, y));
+                case "rem":
+                    if (y == 0) throw new ExpressionException("division by zero");
+                    return Value.Of(x % y);
                 default: throw new ExpressionException($"unknown operator '{bin.Operator}'");
             }
         }
@@ -307,6 +373,30 @@ internal static class ExpressionEvaluator
                 foreach (var x in Names(call.First)) yield return x;
                 foreach (var x in Names(call.Second)) yield return x;
                 break;
+            case CompareExpr cmp:
+                foreach (var x in Names(cmp.Left)) yield return x;
+                foreach (var x in Names(cmp.Right)) yield return x;
+                break;
+            case LogicalExpr logical:
+                foreach (var x in Names(logical.Left)) yield return x;
+                foreach (var x in Names(logical.Right)) yield return x;
+                break;
+            case BlockCountExpr blocks:
+                foreach (var x in Names(blocks.Count)) yield return x;
+                break;
+            case CastExpr cast:
+                foreach (var x in Names(cast.Operand)) yield return x;
+                break;
+            case PickExpr pick:
+                yield return new NameRef("index");
+                foreach (var option in pick.Options)
+                    foreach (var x in Names(option)) yield return x;
+                break;
+            case IfExpr choice:
+                foreach (var x in Names(choice.Condition)) yield return x;
+                foreach (var x in Names(choice.Then)) yield return x;
+                foreach (var x in Names(choice.Otherwise)) yield return x;
+                break;
         }
     }
 }
@@ -331,15 +421,34 @@ internal static class Render
             : $"Math.{(call.Function == "min" ? "Min" : "Max")}({Write(call.First, name, yaml)}, {Write(call.Second, name, yaml)})",
         BinaryExpr bin when !yaml && bin.Operator == "//" => $"Floor.Divide({Write(bin.Left, name, yaml)}, {Write(bin.Right, name, yaml)})",
         BinaryExpr bin when !yaml && bin.Operator == "%" => $"Floor.Modulo({Write(bin.Left, name, yaml)}, {Write(bin.Right, name, yaml)})",
+        BinaryExpr { Operator: "rem" } bin => $"{Operand(bin, bin.Left, false, name, yaml)} % {Operand(bin, bin.Right, true, name, yaml)}",
         BinaryExpr bin => $"{Operand(bin, bin.Left, false, name, yaml)} {bin.Operator} {Operand(bin, bin.Right, true, name, yaml)}",
+        BoolLiteral b => b.Value ? "true" : "false",
+        BlockCountExpr blocks => yaml
+            ? $"{Write(blocks.Count, name, yaml)} × {blocks.BlockClass}"
+            : blocks.VariesWithIndex
+                ? $"Enumerable.Range(0, checked((int){Wrap(blocks.Count, name, yaml)})).Sum(index => {blocks.BlockClass}.CountParameters(config, index))"
+                : $"{Wrap(blocks.Count, name, yaml)} * {blocks.BlockClass}.CountParameters(config, 0)",
+        CastExpr cast => yaml ? Write(cast.Operand, name, yaml) : cast.Operand is IntLiteral ? Write(cast.Operand, name, yaml) : $"({cast.Type}){Wrap(cast.Operand, name, yaml)}",
+        StringLiteral text => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(text.Value, quote: true),
+        PickExpr pick => yaml
+            ? $"{{ cycle: [{string.Join(", ", pick.Options.Select(o => Write(o, name, yaml)))}] }}"
+            : $"Cycle.Pick({name("index")}, {string.Join(", ", pick.Options.Select(o => Write(o, name, yaml)))})",
+        CompareExpr cmp => $"{Write(cmp.Left, name, yaml)} {cmp.Operator} {Write(cmp.Right, name, yaml)}",
+        LogicalExpr logical => $"{Condition(logical.Left, logical, name, yaml)} {logical.Operator} {Condition(logical.Right, logical, name, yaml)}",
+        IfExpr choice => $"({Write(choice.Condition, name, yaml)} ? {Write(choice.Then, name, yaml)} : {Write(choice.Otherwise, name, yaml)})",
         _ => "?",
     };
+
+    // '&&' binds tighter than '||': a mixed operand keeps its parentheses.
+    private static string Condition(Expr operand, LogicalExpr parent, Func<string, string> name, bool yaml) =>
+        operand is LogicalExpr inner && inner.Operator != parent.Operator ? "(" + Write(operand, name, yaml) + ")" : Write(operand, name, yaml);
 
     // A negated negation keeps its parentheses: "--x" is C#'s decrement operator.
     private static string Wrap(Expr expr, Func<string, string> name, bool yaml) =>
         expr is BinaryExpr or Negate ? "(" + Write(expr, name, yaml) + ")" : Write(expr, name, yaml);
 
-    private static int Precedence(string op) => op is "+" or "-" ? 1 : 2;
+    private static int Precedence(string op) => op is "+" or "-" ? 1 : 2; // * / // % and the checks' remainder
 
     // Parentheses only where precedence or (for the right operand) associativity needs them, so
     // `4 * d_model + 1` stays as written instead of `(4 * d_model) + 1`.

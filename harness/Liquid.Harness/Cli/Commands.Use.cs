@@ -157,8 +157,8 @@ public static partial class Commands
                 var batch = Tensor.From<long>(flat, [ids.Length, ids[0].Length]);
                 using var outputs = model.Run(new Dictionary<string, Tensor> { ["tokens"] = batch });
                 var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal) { ["logits"] = outputs.Output, ["tokens"] = batch };
-                foreach (var (key, value) in outputs.Extras) tensors[key] = value;
-                foreach (var (key, value) in outputs.AuxLosses) tensors["aux." + key] = value;
+                foreach (var (key, value) in outputs.Values) tensors[key] = value;
+                foreach (var (key, value) in outputs.Losses) tensors["loss." + key] = value;
                 TensorFile.Save(result.GetValue(output)!, tensors, new Dictionary<string, string> { ["model"] = model.Info.Name });
                 console.WriteLine($"wrote {string.Join(", ", tensors.Select(p => $"{p.Key} [{string.Join(", ", p.Value.Shape)}]"))} to {result.GetValue(output)}");
             }

@@ -24,6 +24,31 @@ public static class Losses
     /// <summary>Mean squared error (<c>F.mse_loss</c>).</summary>
     public static Tensor Mse(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) => Functional.MseLoss(input, target, reduction);
 
+    /// <summary>Mean absolute error (<c>F.l1_loss</c>).</summary>
+    public static Tensor L1(Tensor input, Tensor target)
+    {
+        using var scope = TensorScope.Enter();
+        return scope.Keep(input.Sub(target).Abs().Mean());
+    }
+
+    /// <summary>
+    /// Binary cross-entropy of logits against targets in [0, 1] (<c>F.binary_cross_entropy_with_logits</c>):
+    /// mean of max(x, 0) − x·y + log(1 + e^−|x|), the form that never overflows.
+    /// </summary>
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target)
+    {
+        using var scope = TensorScope.Enter();
+        var loss = input.Relu().Sub(input.Mul(target)).Add(input.Abs().Neg().Exp().Log1p());
+        return scope.Keep(loss.Mean());
+    }
+
+    /// <summary>−mean(log p): the negative log-likelihood of a log-probability value (a flow's, say).</summary>
+    public static Tensor NegativeLogLikelihood(Tensor logProbability)
+    {
+        using var scope = TensorScope.Enter();
+        return scope.Keep(logProbability.Mean().Neg());
+    }
+
     /// <summary>Smooth L1 / Huber with transition at <paramref name="beta"/> (<c>F.smooth_l1_loss</c>).</summary>
     public static Tensor SmoothL1(Tensor input, Tensor target, double beta = 1, Reduction reduction = Reduction.Mean) =>
         Functional.SmoothL1Loss(input, target, reduction, beta);

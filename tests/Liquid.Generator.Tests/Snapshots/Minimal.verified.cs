@@ -38,22 +38,27 @@ public sealed partial record MinimalConfig
 }
 
 /// <summary>What <see cref="Minimal.Forward"/> returns.</summary>
-public sealed class MinimalOutput(Tensor logits) : ModelOutput(logits)
+public sealed class MinimalOutput : ModelOutput
 {
-    /// <summary><c>logits</c>: float[B, T, V].</summary>
-    public Tensor Logits => Output;
+    internal MinimalOutput(Tensor logits, ForwardContext context) : base(context, ("logits", logits))
+    {
+        Logits = logits;
+    }
+
+    /// <summary><c>logits</c>: float[B, T, 16].</summary>
+    public Tensor Logits { get; }
 }
 
 /// <summary>The Minimal model.</summary>
 /// <remarks>
 /// Inputs: <c>tokens</c> long[B, T].
-/// Outputs: <c>logits</c> float[B, T, V].
+/// Outputs: <c>logits</c> float[B, T, 16].
 /// Parameters with the default config: 272.
 /// </remarks>
 public sealed partial class Minimal : CompiledModel
 {
     private readonly Embedding _tokenEmbedding;
-    private readonly Linear _lmHead;
+    private readonly LmHead _lmHead;
 
     /// <summary>Builds the model with fresh parameters; <paramref name="config"/> defaults to <see cref="MinimalConfig"/>'s defaults and is validated.</summary>
     public Minimal(MinimalConfig? config = null)
@@ -62,7 +67,7 @@ public sealed partial class Minimal : CompiledModel
         config.Validate();
         Config = config;
         _tokenEmbedding = RegisterModule("token_embedding", new Embedding(new EmbeddingOptions(16, 8)));
-        _lmHead = RegisterModule("lm_head", new Linear(new LinearOptions(8, 16, Bias: true)));
+        _lmHead = RegisterModule("lm_head", new LmHead(new LmHeadOptions(8, 16, Bias: true)));
     }
 
     /// <summary>The config this instance was built with.</summary>
@@ -70,7 +75,10 @@ public sealed partial class Minimal : CompiledModel
 
     /// <summary>The catalog entry of this model.</summary>
     public static ModelInfo ModelInfo { get; } = new("minimal", "Minimal", "", typeof(MinimalConfig), 272,
-        overrides => new Minimal(MinimalConfig.FromOverrides(overrides)));
+        overrides => new Minimal(MinimalConfig.FromOverrides(overrides)))
+    {
+        CountParameters = overrides => CountParameters(MinimalConfig.FromOverrides(overrides)),
+    };
 
     /// <inheritdoc/>
     public override ModelInfo Info => ModelInfo;
@@ -78,28 +86,63 @@ public sealed partial class Minimal : CompiledModel
     /// <inheritdoc/>
     public override long? Context => null;
 
-    /// <summary>Runs the model: tokens long[B, T] → logits float[B, T, V].</summary>
+    /// <summary>Learnable scalars of a Minimal built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
+    public static long CountParameters(MinimalConfig config) => checked(
+        128 // token_embedding
+        + 144); // lm_head
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<TensorInfo> Inputs =>
+    [
+        new("tokens", DType.Int64, [null, null]),
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<TensorInfo> Targets =>
+    [
+        new("next_tokens", DType.Int64, [null, null]) { NextOf = "tokens" },
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<ObjectiveTermInfo> ObjectiveTerms =>
+    [
+        new("cross_entropy", "cross_entropy", "logits", "next_tokens"),
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<LayerShape> LayerShapes =>
+    [
+        new("token_embedding", "token_embedding", $"float[B, T, {8}]"),
+        new("lm_head", "lm_head", $"float[B, T, {16}]"),
+    ];
+
+    /// <summary>Runs the model: tokens long[B, T] → logits float[B, T, 16].</summary>
     /// <param name="tokens">long[B, T].</param>
     /// <param name="state">Caches and carried state for incremental decoding or chunked inputs; null for independent calls.</param>
     public MinimalOutput Forward(Tensor tokens, ModelState? state = null)
     {
         using var scope = TensorScope.Enter();
-        var x = _tokenEmbedding.Forward(tokens);
-        x = _lmHead.Forward(x);
+        using var context = new ForwardContext(Training, state);
+        var x = _tokenEmbedding.Forward(tokens); // float[B, T, 8]
+        x = _lmHead.Forward(x); // float[B, T, 16]
         if (state is not null) state.Position += tokens.Size(1);
-        return new MinimalOutput(scope.Keep(x));
+        return new MinimalOutput(scope.Keep(x), context);
     }
 
     /// <inheritdoc/>
-    public override ModelOutput Run(IReadOnlyDictionary<string, Tensor> inputs, ModelState? state = null) => Forward(RequireInput(inputs, "tokens"), state);
+    public override ModelOutput Run(IReadOnlyDictionary<string, Tensor> inputs, ModelState? state = null) =>
+        Forward(RequireInput(inputs, "tokens"), state);
 
     /// <inheritdoc/>
-    public override Tensor Loss(ModelOutput output, Tensor targets)
+    public override ObjectiveValue Objective(ModelOutput output, IReadOnlyDictionary<string, Tensor> targets) =>
+        Objective((MinimalOutput)output, RequireTarget(targets, "next_tokens"));
+
+    /// <summary>The training objective: cross_entropy(logits, next_tokens).</summary>
+    public ObjectiveValue Objective(MinimalOutput output, Tensor nextTokens)
     {
         using var scope = TensorScope.Enter();
-        var logits = output.Output.Flatten(0, -2);
-        var loss = Losses.CrossEntropy(logits, targets.Flatten(), ignoreIndex: -100, labelSmoothing: 0.0);
-        return scope.Keep(loss);
+        var crossEntropy = Losses.CrossEntropy(output.Logits.Flatten(0, -2), nextTokens.Flatten());
+        return ObjectiveValue.Sum(scope, ("cross_entropy", crossEntropy, 1.0));
     }
 
     /// <inheritdoc/>

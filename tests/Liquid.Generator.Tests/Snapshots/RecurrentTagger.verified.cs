@@ -57,18 +57,18 @@ public sealed partial record RecurrentTaggerConfig
     public void Validate()
     {
         var errors = new List<string>();
-        if (!(Classes >= 2)) errors.Add($"classes must be at least 2, not {Classes}");
-        if (!(DModel >= 8)) errors.Add($"d_model must be at least 8, not {DModel}");
-        if (!(DModel <= 4096)) errors.Add($"d_model must be at most 4096, not {DModel}");
-        if (Norm is not ("rms" or "layer")) errors.Add($"norm must be one of rms, layer, not '{Norm}'");
-        if (VocabSize < 1) errors.Add($"vocab (vocab_size) must be at least 1, not {VocabSize}");
-        if (DModel < 1) errors.Add($"dim (d_model) must be at least 1, not {DModel}");
-        if (Dropout is not (>= 0.0 and < 1.0)) errors.Add($"p (dropout) must be in [0, 1), not {Dropout}");
-        if (ConvOut < 1) errors.Add($"out (conv_out) must be at least 1, not {ConvOut}");
-        if (Kernel < 1) errors.Add($"kernel (kernel) must be at least 1, not {Kernel}");
-        if (Hidden < 1) errors.Add($"hidden (hidden) must be at least 1, not {Hidden}");
-        if (Half < 1) errors.Add($"hidden (half) must be at least 1, not {Half}");
-        if (Classes < 1) errors.Add($"out (classes) must be at least 1, not {Classes}");
+        if (Classes < 2) errors.Add($"classes must be at least 2, not {Classes}");
+        if (DModel < 8) errors.Add($"d_model must be at least 8, not {DModel}");
+        if (DModel > 4096) errors.Add($"d_model must be at most 4096, not {DModel}");
+        if (Norm != "rms" && Norm != "layer") errors.Add($"norm must be one of rms, layer, not '{Norm}'");
+        if (VocabSize < 1) errors.Add($"vocab_size must be at least 1, not {VocabSize}");
+        if (DModel < 1) errors.Add($"d_model must be at least 1, not {DModel}");
+        if (Dropout < 0 || Dropout >= 1) errors.Add($"dropout must be in [0, 1), not {Dropout}");
+        if (ConvOut < 1) errors.Add($"conv_out must be at least 1, not {ConvOut}");
+        if (Kernel < 1) errors.Add($"kernel must be at least 1, not {Kernel}");
+        if (Hidden < 1) errors.Add($"hidden must be at least 1, not {Hidden}");
+        if (Half < 1) errors.Add($"half must be at least 1, not {Half}");
+        if (Classes < 1) errors.Add($"classes must be at least 1, not {Classes}");
         if (errors.Count > 0) throw new ConfigException("RecurrentTagger config: " + string.Join("; ", errors));
     }
 
@@ -98,10 +98,15 @@ public sealed partial record RecurrentTaggerConfig
 }
 
 /// <summary>What <see cref="RecurrentTagger.Forward"/> returns.</summary>
-public sealed class RecurrentTaggerOutput(Tensor tags) : ModelOutput(tags)
+public sealed class RecurrentTaggerOutput : ModelOutput
 {
+    internal RecurrentTaggerOutput(Tensor tags, ForwardContext context) : base(context, ("tags", tags))
+    {
+        Tags = tags;
+    }
+
     /// <summary><c>tags</c>: float[B, T, classes].</summary>
-    public Tensor Tags => Output;
+    public Tensor Tags { get; }
 }
 
 /// <summary>Tags every token with one of a few classes - causal convolution, stacked recurrent layers and a custom mixer.</summary>
@@ -115,11 +120,13 @@ public sealed partial class RecurrentTagger : CompiledModel
     private readonly Embedding _embed;
     private readonly Dropout _dropout;
     private readonly Conv1d _conv;
+    private readonly Activation _activation;
     private readonly RmsNorm _rmsNorm;
     private readonly Lstm _encoder;
     private readonly Gru _gru;
     private readonly Rnn _rnn;
     private readonly Linear _linear;
+    private readonly Activation _act;
     private readonly global::Fixtures.TokenMixer _custom;
     private readonly LayerNorm _layerNorm;
     private readonly Linear _classifier;
@@ -132,12 +139,14 @@ public sealed partial class RecurrentTagger : CompiledModel
         Config = config;
         _embed = RegisterModule("embed", new Embedding(new EmbeddingOptions(config.VocabSize, config.DModel)));
         _dropout = RegisterModule("dropout", new Dropout(config.Dropout));
-        _conv = RegisterModule("conv", new Conv1d(new Conv1dOptions(config.DModel, config.ConvOut, config.Kernel, Dilation: 2, Groups: 2, Causal: true)));
+        _conv = RegisterModule("conv", new Conv1d(new Conv1dOptions(config.DModel, config.ConvOut, config.Kernel, Dilation: 2, Groups: 2, Causal: true, ChannelsLast: true)));
+        _activation = RegisterModule("activation", new Activation(ActivationKind.Silu));
         _rmsNorm = RegisterModule("rms_norm", new RmsNorm(new RmsNormOptions(config.ConvOut, Eps: 1e-6)));
-        _encoder = RegisterModule("encoder", new Lstm(new RecurrentOptions(config.ConvOut, config.Hidden, Layers: 2, Dropout: config.Dropout, Bidirectional: config.Bidirectional)));
+        _encoder = RegisterModule("encoder", new Lstm(new RecurrentOptions(config.ConvOut, config.Hidden, Layers: 2, Dropout: config.Dropout, Bidirectional: config.Bidirectional, CarryState: true)));
         _gru = RegisterModule("gru", new Gru(new RecurrentOptions((config.Bidirectional ? 2 : 1) * config.Hidden, config.Half, Bias: false)));
         _rnn = RegisterModule("rnn", new Rnn(new RecurrentOptions(config.Half, config.Hidden)));
         _linear = RegisterModule("linear", new Linear(new LinearOptions(config.Hidden, config.DModel, InitStd: 0.02)));
+        _act = RegisterModule("act", new Activation(ActivationKind.GeluTanh));
         _custom = RegisterModule("custom", new global::Fixtures.TokenMixer());
         _layerNorm = RegisterModule("layer_norm", new LayerNorm(new LayerNormOptions(config.DModel, Eps: 1e-5, Bias: false)));
         _classifier = RegisterModule("classifier", new Linear(new LinearOptions(config.DModel, config.Classes)));
@@ -148,7 +157,11 @@ public sealed partial class RecurrentTagger : CompiledModel
 
     /// <summary>The catalog entry of this model.</summary>
     public static ModelInfo ModelInfo { get; } = new("recurrent-tagger", "RecurrentTagger", "Tags every token with one of a few classes - causal convolution, stacked recurrent layers and a custom mixer.", typeof(RecurrentTaggerConfig), 396081,
-        overrides => new RecurrentTagger(RecurrentTaggerConfig.FromOverrides(overrides)));
+        overrides => new RecurrentTagger(RecurrentTaggerConfig.FromOverrides(overrides)))
+    {
+        CountParameters = overrides => CountParameters(RecurrentTaggerConfig.FromOverrides(overrides)),
+        VocabularyConfig = "vocab_size",
+    };
 
     /// <inheritdoc/>
     public override ModelInfo Info => ModelInfo;
@@ -156,39 +169,92 @@ public sealed partial class RecurrentTagger : CompiledModel
     /// <inheritdoc/>
     public override long? Context => null;
 
+    /// <summary>Learnable scalars of a RecurrentTagger built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
+    public static long CountParameters(RecurrentTaggerConfig config) => checked(
+        config.VocabSize * config.DModel // embed
+        + config.ConvOut * (config.DModel / 2) * config.Kernel + config.ConvOut // conv
+        + config.ConvOut // rms_norm
+        + (config.Bidirectional ? 2 : 1) * (4 * config.Hidden * (config.ConvOut + config.Hidden) + 8 * config.Hidden) + (config.Bidirectional ? 2 : 1) * (4 * config.Hidden * ((config.Bidirectional ? 2 : 1) * config.Hidden + config.Hidden) + 8 * config.Hidden) // encoder
+        + 3 * config.Half * ((config.Bidirectional ? 2 : 1) * config.Hidden + config.Half) // gru
+        + config.Hidden * (config.Half + config.Hidden) + 2 * config.Hidden // rnn
+        + config.Hidden * config.DModel + config.DModel // linear
+        + config.DModel // layer_norm
+        + config.DModel * config.Classes + config.Classes); // classifier
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<TensorInfo> Inputs =>
+    [
+        new("tokens", DType.Int64, [null, null]),
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<TensorInfo> Targets =>
+    [
+        new("next_tokens", DType.Int64, [null, null]) { NextOf = "tokens" },
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<ObjectiveTermInfo> ObjectiveTerms =>
+    [
+        new("focal", "focal", "tags", "next_tokens"),
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<LayerShape> LayerShapes =>
+    [
+        new("embed", "token_embedding", $"float[B, T, {Config.DModel}]"),
+        new("dropout", "dropout", $"float[B, T, {Config.DModel}]"),
+        new("conv", "conv1d", $"float[B, T, {Config.ConvOut}]"),
+        new("activation", "activation", $"float[B, T, {Config.ConvOut}]"),
+        new("rms_norm", "rms_norm", $"float[B, T, {Config.ConvOut}]"),
+        new("encoder", "lstm", $"float[B, T, {(Config.Bidirectional ? 2 : 1) * Config.Hidden}]"),
+        new("gru", "gru", $"float[B, T, {Config.Half}]"),
+        new("rnn", "rnn", $"float[B, T, {Config.Hidden}]"),
+        new("linear", "linear", $"float[B, T, {Config.DModel}]"),
+        new("act", "activation", $"float[B, T, {Config.DModel}]"),
+        new("custom", "custom", $"float[B, T, {Config.DModel}]"),
+        new("layer_norm", "layer_norm", $"float[B, T, {Config.DModel}]"),
+        new("classifier", "linear", $"float[B, T, {Config.Classes}]"),
+    ];
+
     /// <summary>Runs the model: tokens long[B, T] → tags float[B, T, classes].</summary>
     /// <param name="tokens">long[B, T].</param>
     /// <param name="state">Caches and carried state for incremental decoding or chunked inputs; null for independent calls.</param>
     public RecurrentTaggerOutput Forward(Tensor tokens, ModelState? state = null)
     {
         using var scope = TensorScope.Enter();
-        var x = _embed.Forward(tokens);
-        x = _dropout.Forward(x);
-        x = _conv.Forward(x.Transpose(1, 2)).Transpose(1, 2);
-        x = x.Silu();
-        x = _rmsNorm.Forward(x);
-        x = _encoder.Forward(x, state, carry: true);
-        x = _gru.Forward(x, state, carry: false);
-        x = _rnn.Forward(x, state, carry: false);
-        x = _linear.Forward(x);
-        x = x.Gelu(tanhApproximation: true);
-        x = _custom.Forward(x);
-        x = _layerNorm.Forward(x);
-        x = _classifier.Forward(x);
+        using var context = new ForwardContext(Training, state);
+        var x = _embed.Forward(tokens); // float[B, T, d_model]
+        x = _dropout.Forward(x); // float[B, T, d_model]
+        x = _conv.Forward(x); // float[B, T, conv_out]
+        x = _activation.Forward(x); // float[B, T, conv_out]
+        x = _rmsNorm.Forward(x); // float[B, T, conv_out]
+        x = _encoder.Forward(x, context).Sequence; // float[B, T, (bidirectional ? 2 : 1) * hidden]
+        x = _gru.Forward(x, context).Sequence; // float[B, T, half]
+        x = _rnn.Forward(x, context).Sequence; // float[B, T, hidden]
+        x = _linear.Forward(x); // float[B, T, d_model]
+        x = _act.Forward(x); // float[B, T, d_model]
+        x = _custom.Forward(x); // float[B, T, d_model]
+        x = _layerNorm.Forward(x); // float[B, T, d_model]
+        x = _classifier.Forward(x); // float[B, T, classes]
         if (state is not null) state.Position += tokens.Size(1);
-        return new RecurrentTaggerOutput(scope.Keep(x));
+        return new RecurrentTaggerOutput(scope.Keep(x), context);
     }
 
     /// <inheritdoc/>
-    public override ModelOutput Run(IReadOnlyDictionary<string, Tensor> inputs, ModelState? state = null) => Forward(RequireInput(inputs, "tokens"), state);
+    public override ModelOutput Run(IReadOnlyDictionary<string, Tensor> inputs, ModelState? state = null) =>
+        Forward(RequireInput(inputs, "tokens"), state);
 
     /// <inheritdoc/>
-    public override Tensor Loss(ModelOutput output, Tensor targets)
+    public override ObjectiveValue Objective(ModelOutput output, IReadOnlyDictionary<string, Tensor> targets) =>
+        Objective((RecurrentTaggerOutput)output, RequireTarget(targets, "next_tokens"));
+
+    /// <summary>The training objective: focal(tags, next_tokens).</summary>
+    public ObjectiveValue Objective(RecurrentTaggerOutput output, Tensor nextTokens)
     {
         using var scope = TensorScope.Enter();
-        var logits = output.Output.Flatten(0, -2);
-        var loss = Losses.Focal(logits, targets.Flatten(), alpha: 0.25, gamma: 2.0, ignoreIndex: -1);
-        return scope.Keep(loss);
+        var focal = Losses.Focal(output.Tags.Flatten(0, -2), nextTokens.Flatten(), alpha: 0.25, gamma: 2.0, ignoreIndex: -1);
+        return ObjectiveValue.Sum(scope, ("focal", focal, 1.0));
     }
 
     /// <inheritdoc/>

@@ -39,14 +39,14 @@ public sealed partial record TinyGptConfig
     public void Validate()
     {
         var errors = new List<string>();
-        if (VocabSize < 1) errors.Add($"vocab (vocab_size) must be at least 1, not {VocabSize}");
-        if (DModel < 1) errors.Add($"dim (d_model) must be at least 1, not {DModel}");
-        if (Context < 1) errors.Add($"max (context) must be at least 1, not {Context}");
-        if (Dropout is not (>= 0.0 and < 1.0)) errors.Add($"p (dropout) must be in [0, 1), not {Dropout}");
+        if (VocabSize < 1) errors.Add($"vocab_size must be at least 1, not {VocabSize}");
+        if (DModel < 1) errors.Add($"d_model must be at least 1, not {DModel}");
+        if (Context < 1) errors.Add($"context must be at least 1, not {Context}");
+        if (Dropout < 0 || Dropout >= 1) errors.Add($"dropout must be in [0, 1), not {Dropout}");
         if (Layers < 1) errors.Add($"the repeat count layers must be at least 1, not {Layers}");
-        if (Heads < 1) errors.Add($"heads (heads) must be at least 1, not {Heads}");
+        if (Heads < 1) errors.Add($"heads must be at least 1, not {Heads}");
         if (Heads != 0 && DModel % Heads != 0) errors.Add($"heads ({Heads}) must divide d_model ({DModel})");
-        if (4 * DModel < 1) errors.Add($"hidden (4 * d_model) must be at least 1, not {4 * DModel}");
+        if (4 * DModel < 1) errors.Add($"hidden = 4 * d_model must be at least 1, not {4 * DModel}");
         if (errors.Count > 0) throw new ConfigException("TinyGpt config: " + string.Join("; ", errors));
     }
 
@@ -74,10 +74,15 @@ public sealed partial record TinyGptConfig
 }
 
 /// <summary>What <see cref="TinyGpt.Forward"/> returns.</summary>
-public sealed class TinyGptOutput(Tensor logits) : ModelOutput(logits)
+public sealed class TinyGptOutput : ModelOutput
 {
+    internal TinyGptOutput(Tensor logits, ForwardContext context) : base(context, ("logits", logits))
+    {
+        Logits = logits;
+    }
+
     /// <summary><c>logits</c>: float[B, T, vocab_size].</summary>
-    public Tensor Logits => Output;
+    public Tensor Logits { get; }
 }
 
 /// <summary>A GPT-2-shaped byte-level model small enough to train 500 steps on two CPU cores in about two minutes.</summary>
@@ -93,6 +98,7 @@ public sealed partial class TinyGpt : CompiledModel
     private readonly Dropout _dropout;
     private readonly ModuleList<TinyGptBlock> _h;
     private readonly LayerNorm _lnF;
+    private readonly LmHead _lmHead;
 
     /// <summary>Builds the model with fresh parameters; <paramref name="config"/> defaults to <see cref="TinyGptConfig"/>'s defaults and is validated.</summary>
     public TinyGpt(TinyGptConfig? config = null)
@@ -105,6 +111,7 @@ public sealed partial class TinyGpt : CompiledModel
         _dropout = RegisterModule("dropout", new Dropout(config.Dropout));
         _h = RegisterModule("h", new ModuleList<TinyGptBlock>(Enumerable.Range(0, checked((int)config.Layers)).Select(index => new TinyGptBlock(config, index))));
         _lnF = RegisterModule("ln_f", new LayerNorm(new LayerNormOptions(config.DModel)));
+        _lmHead = RegisterModule("lm_head", new LmHead(_wte));
     }
 
     /// <summary>The config this instance was built with.</summary>
@@ -112,7 +119,12 @@ public sealed partial class TinyGpt : CompiledModel
 
     /// <summary>The catalog entry of this model.</summary>
     public static ModelInfo ModelInfo { get; } = new("tiny-gpt", "TinyGpt", "A GPT-2-shaped byte-level model small enough to train 500 steps on two CPU cores in about two minutes.", typeof(TinyGptConfig), 842496,
-        overrides => new TinyGpt(TinyGptConfig.FromOverrides(overrides)));
+        overrides => new TinyGpt(TinyGptConfig.FromOverrides(overrides)))
+    {
+        CountParameters = overrides => CountParameters(TinyGptConfig.FromOverrides(overrides)),
+        VocabularyConfig = "vocab_size",
+        ContextConfig = "context",
+    };
 
     /// <inheritdoc/>
     public override ModelInfo Info => ModelInfo;
@@ -120,32 +132,76 @@ public sealed partial class TinyGpt : CompiledModel
     /// <inheritdoc/>
     public override long? Context => Config.Context;
 
+    /// <summary>Learnable scalars of a TinyGpt built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
+    public static long CountParameters(TinyGptConfig config) => checked(
+        config.VocabSize * config.DModel // wte
+        + config.Context * config.DModel // wpe
+        + config.Layers * TinyGptBlock.CountParameters(config, 0) // h
+        + 2 * config.DModel); // ln_f
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<TensorInfo> Inputs =>
+    [
+        new("tokens", DType.Int64, [null, null]),
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<TensorInfo> Targets =>
+    [
+        new("next_tokens", DType.Int64, [null, null]) { NextOf = "tokens" },
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<ObjectiveTermInfo> ObjectiveTerms =>
+    [
+        new("cross_entropy", "cross_entropy", "logits", "next_tokens"),
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<LayerShape> LayerShapes =>
+    [
+        new("wte", "token_embedding", $"float[B, T, {Config.DModel}]"),
+        new("wpe", "position_embedding", $"float[B, T, {Config.DModel}]"),
+        new("dropout", "dropout", $"float[B, T, {Config.DModel}]"),
+        new("h.*.ln_1", "layer_norm", $"float[B, T, {Config.DModel}]"),
+        new("h.*.attn", "attention", $"float[B, T, {Config.DModel}]"),
+        new("h.*.ln_2", "layer_norm", $"float[B, T, {Config.DModel}]"),
+        new("h.*.mlp", "mlp", $"float[B, T, {Config.DModel}]"),
+        new("ln_f", "layer_norm", $"float[B, T, {Config.DModel}]"),
+        new("lm_head", "lm_head", $"float[B, T, {Config.VocabSize}]"),
+    ];
+
     /// <summary>Runs the model: tokens long[B, T] → logits float[B, T, vocab_size].</summary>
     /// <param name="tokens">long[B, T].</param>
     /// <param name="state">Caches and carried state for incremental decoding or chunked inputs; null for independent calls.</param>
     public TinyGptOutput Forward(Tensor tokens, ModelState? state = null)
     {
         using var scope = TensorScope.Enter();
-        var x = _wte.Forward(tokens);
-        x = _wpe.Forward(x, state?.Position ?? 0);
-        x = _dropout.Forward(x);
-        foreach (var block in _h) x = block.Forward(x, state);
-        x = _lnF.Forward(x);
-        x = Functional.Linear(x, _wte.Weight);
+        using var context = new ForwardContext(Training, state);
+        var x = _wte.Forward(tokens); // float[B, T, d_model]
+        x = _wpe.Forward(x, context); // float[B, T, d_model]
+        x = _dropout.Forward(x); // float[B, T, d_model]
+        foreach (var block in _h) x = block.Forward(x, context);
+        x = _lnF.Forward(x); // float[B, T, d_model]
+        x = _lmHead.Forward(x); // float[B, T, vocab_size]
         if (state is not null) state.Position += tokens.Size(1);
-        return new TinyGptOutput(scope.Keep(x));
+        return new TinyGptOutput(scope.Keep(x), context);
     }
 
     /// <inheritdoc/>
-    public override ModelOutput Run(IReadOnlyDictionary<string, Tensor> inputs, ModelState? state = null) => Forward(RequireInput(inputs, "tokens"), state);
+    public override ModelOutput Run(IReadOnlyDictionary<string, Tensor> inputs, ModelState? state = null) =>
+        Forward(RequireInput(inputs, "tokens"), state);
 
     /// <inheritdoc/>
-    public override Tensor Loss(ModelOutput output, Tensor targets)
+    public override ObjectiveValue Objective(ModelOutput output, IReadOnlyDictionary<string, Tensor> targets) =>
+        Objective((TinyGptOutput)output, RequireTarget(targets, "next_tokens"));
+
+    /// <summary>The training objective: cross_entropy(logits, next_tokens).</summary>
+    public ObjectiveValue Objective(TinyGptOutput output, Tensor nextTokens)
     {
         using var scope = TensorScope.Enter();
-        var logits = output.Output.Flatten(0, -2);
-        var loss = Losses.CrossEntropy(logits, targets.Flatten(), ignoreIndex: -100, labelSmoothing: 0.0);
-        return scope.Keep(loss);
+        var crossEntropy = Losses.CrossEntropy(output.Logits.Flatten(0, -2), nextTokens.Flatten());
+        return ObjectiveValue.Sum(scope, ("cross_entropy", crossEntropy, 1.0));
     }
 
     /// <inheritdoc/>
@@ -167,7 +223,7 @@ public sealed partial class TinyGpt : CompiledModel
 }
 
 /// <summary>One of the 4 repeated blocks of TinyGpt ('h.N' in the state dict).</summary>
-/// <remarks>Parameters with the default config: 198,272 (block 0).</remarks>
+/// <remarks>Parameters with the default config: 198,272.</remarks>
 public sealed partial class TinyGptBlock : Module
 {
     private readonly LayerNorm _ln1;
@@ -188,18 +244,19 @@ public sealed partial class TinyGptBlock : Module
     /// <summary>Position of this block in its stack.</summary>
     public int Index { get; }
 
-    /// <summary>Runs the block on the stream x [B, T, C].</summary>
-    public Tensor Forward(Tensor x, ModelState? state = null)
+    /// <summary>Learnable scalars of block <paramref name="index"/> built with <paramref name="config"/> (checked: an overflow throws).</summary>
+    public static long CountParameters(TinyGptConfig config, int index) => checked(
+        2 * config.DModel // ln_1
+        + config.DModel * 3 * config.DModel + 3 * config.DModel + config.DModel * config.DModel + config.DModel // attn
+        + 2 * config.DModel // ln_2
+        + config.DModel * 4 * config.DModel + 4 * config.DModel + 4 * config.DModel * config.DModel + config.DModel); // mlp
+
+    /// <summary>Runs the block on the stream x float[B, T, d_model].</summary>
+    public Tensor Forward(Tensor x, ForwardContext context)
     {
         using var scope = TensorScope.Enter();
-        // x + f(x): ln_1 → attn
-        var h = _ln1.Forward(x);
-        h = _attn.Forward(h, state);
-        x = x.Add(h);
-        // x + f(x): ln_2 → mlp
-        h = _ln2.Forward(x);
-        h = _mlp.Forward(h);
-        x = x.Add(h);
+        x = x + _attn.Forward(_ln1.Forward(x), context);
+        x = x + _mlp.Forward(_ln2.Forward(x));
         return scope.Keep(x);
     }
 }

@@ -45,13 +45,14 @@ public sealed partial record TinyLlamaConfig
     public void Validate()
     {
         var errors = new List<string>();
-        if (VocabSize < 1) errors.Add($"vocab (vocab_size) must be at least 1, not {VocabSize}");
-        if (DModel < 1) errors.Add($"dim (d_model) must be at least 1, not {DModel}");
+        if (VocabSize < 1) errors.Add($"vocab_size must be at least 1, not {VocabSize}");
+        if (DModel < 1) errors.Add($"d_model must be at least 1, not {DModel}");
         if (Layers < 1) errors.Add($"the repeat count layers must be at least 1, not {Layers}");
-        if (Heads < 1) errors.Add($"heads (heads) must be at least 1, not {Heads}");
+        if (Heads < 1) errors.Add($"heads must be at least 1, not {Heads}");
         if (Heads != 0 && DModel % Heads != 0) errors.Add($"heads ({Heads}) must divide d_model ({DModel})");
-        if (KvHeads < 1 || Heads % KvHeads != 0) errors.Add($"kv_heads ({KvHeads}) must divide heads ({Heads})");
-        if (Hidden < 1) errors.Add($"hidden (hidden) must be at least 1, not {Hidden}");
+        if (KvHeads < 1) errors.Add($"kv_heads must be at least 1, not {KvHeads}");
+        if (KvHeads != 0 && Heads % KvHeads != 0) errors.Add($"kv_heads ({KvHeads}) must divide heads ({Heads})");
+        if (Hidden < 1) errors.Add($"hidden must be at least 1, not {Hidden}");
         if (errors.Count > 0) throw new ConfigException("TinyLlama config: " + string.Join("; ", errors));
     }
 
@@ -81,10 +82,15 @@ public sealed partial record TinyLlamaConfig
 }
 
 /// <summary>What <see cref="TinyLlama.Forward"/> returns.</summary>
-public sealed class TinyLlamaOutput(Tensor logits) : ModelOutput(logits)
+public sealed class TinyLlamaOutput : ModelOutput
 {
+    internal TinyLlamaOutput(Tensor logits, ForwardContext context) : base(context, ("logits", logits))
+    {
+        Logits = logits;
+    }
+
     /// <summary><c>logits</c>: float[B, T, vocab_size].</summary>
-    public Tensor Logits => Output;
+    public Tensor Logits { get; }
 }
 
 /// <summary>A small Llama-style decoder - RMSNorm, grouped-query attention with RoPE, SwiGLU MLP, untied head, no biases.</summary>
@@ -98,7 +104,7 @@ public sealed partial class TinyLlama : CompiledModel
     private readonly Embedding _embedTokens;
     private readonly ModuleList<TinyLlamaBlock> _layers;
     private readonly RmsNorm _norm;
-    private readonly Linear _lmHead;
+    private readonly LmHead _lmHead;
 
     /// <summary>Builds the model with fresh parameters; <paramref name="config"/> defaults to <see cref="TinyLlamaConfig"/>'s defaults and is validated.</summary>
     public TinyLlama(TinyLlamaConfig? config = null)
@@ -109,7 +115,7 @@ public sealed partial class TinyLlama : CompiledModel
         _embedTokens = RegisterModule("embed_tokens", new Embedding(new EmbeddingOptions(config.VocabSize, config.DModel, InitStd: config.InitStd)));
         _layers = RegisterModule("layers", new ModuleList<TinyLlamaBlock>(Enumerable.Range(0, checked((int)config.Layers)).Select(index => new TinyLlamaBlock(config, index))));
         _norm = RegisterModule("norm", new RmsNorm(new RmsNormOptions(config.DModel)));
-        _lmHead = RegisterModule("lm_head", new Linear(new LinearOptions(config.DModel, config.VocabSize, Bias: false, InitStd: config.InitStd)));
+        _lmHead = RegisterModule("lm_head", new LmHead(new LmHeadOptions(config.DModel, config.VocabSize, InitStd: config.InitStd)));
     }
 
     /// <summary>The config this instance was built with.</summary>
@@ -117,13 +123,54 @@ public sealed partial class TinyLlama : CompiledModel
 
     /// <summary>The catalog entry of this model.</summary>
     public static ModelInfo ModelInfo { get; } = new("tiny-llama", "TinyLlama", "A small Llama-style decoder - RMSNorm, grouped-query attention with RoPE, SwiGLU MLP, untied head, no biases.", typeof(TinyLlamaConfig), 803968,
-        overrides => new TinyLlama(TinyLlamaConfig.FromOverrides(overrides)));
+        overrides => new TinyLlama(TinyLlamaConfig.FromOverrides(overrides)))
+    {
+        CountParameters = overrides => CountParameters(TinyLlamaConfig.FromOverrides(overrides)),
+        VocabularyConfig = "vocab_size",
+    };
 
     /// <inheritdoc/>
     public override ModelInfo Info => ModelInfo;
 
     /// <inheritdoc/>
-    public override long? Context => Config.Context;
+    public override long? Context => null;
+
+    /// <summary>Learnable scalars of a TinyLlama built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
+    public static long CountParameters(TinyLlamaConfig config) => checked(
+        config.VocabSize * config.DModel // embed_tokens
+        + config.Layers * TinyLlamaBlock.CountParameters(config, 0) // layers
+        + config.DModel // norm
+        + config.DModel * config.VocabSize); // lm_head
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<TensorInfo> Inputs =>
+    [
+        new("tokens", DType.Int64, [null, null]),
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<TensorInfo> Targets =>
+    [
+        new("next_tokens", DType.Int64, [null, null]) { NextOf = "tokens" },
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<ObjectiveTermInfo> ObjectiveTerms =>
+    [
+        new("cross_entropy", "cross_entropy", "logits", "next_tokens"),
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<LayerShape> LayerShapes =>
+    [
+        new("embed_tokens", "token_embedding", $"float[B, T, {Config.DModel}]"),
+        new("layers.*.input_norm", "rms_norm", $"float[B, T, {Config.DModel}]"),
+        new("layers.*.self_attn", "attention", $"float[B, T, {Config.DModel}]"),
+        new("layers.*.post_attention_norm", "rms_norm", $"float[B, T, {Config.DModel}]"),
+        new("layers.*.mlp", "mlp", $"float[B, T, {Config.DModel}]"),
+        new("norm", "rms_norm", $"float[B, T, {Config.DModel}]"),
+        new("lm_head", "lm_head", $"float[B, T, {Config.VocabSize}]"),
+    ];
 
     /// <summary>Runs the model: tokens long[B, T] → logits float[B, T, vocab_size].</summary>
     /// <param name="tokens">long[B, T].</param>
@@ -131,24 +178,29 @@ public sealed partial class TinyLlama : CompiledModel
     public TinyLlamaOutput Forward(Tensor tokens, ModelState? state = null)
     {
         using var scope = TensorScope.Enter();
-        var x = _embedTokens.Forward(tokens);
-        foreach (var block in _layers) x = block.Forward(x, state);
-        x = _norm.Forward(x);
-        x = _lmHead.Forward(x);
+        using var context = new ForwardContext(Training, state);
+        var x = _embedTokens.Forward(tokens); // float[B, T, d_model]
+        foreach (var block in _layers) x = block.Forward(x, context);
+        x = _norm.Forward(x); // float[B, T, d_model]
+        x = _lmHead.Forward(x); // float[B, T, vocab_size]
         if (state is not null) state.Position += tokens.Size(1);
-        return new TinyLlamaOutput(scope.Keep(x));
+        return new TinyLlamaOutput(scope.Keep(x), context);
     }
 
     /// <inheritdoc/>
-    public override ModelOutput Run(IReadOnlyDictionary<string, Tensor> inputs, ModelState? state = null) => Forward(RequireInput(inputs, "tokens"), state);
+    public override ModelOutput Run(IReadOnlyDictionary<string, Tensor> inputs, ModelState? state = null) =>
+        Forward(RequireInput(inputs, "tokens"), state);
 
     /// <inheritdoc/>
-    public override Tensor Loss(ModelOutput output, Tensor targets)
+    public override ObjectiveValue Objective(ModelOutput output, IReadOnlyDictionary<string, Tensor> targets) =>
+        Objective((TinyLlamaOutput)output, RequireTarget(targets, "next_tokens"));
+
+    /// <summary>The training objective: cross_entropy(logits, next_tokens).</summary>
+    public ObjectiveValue Objective(TinyLlamaOutput output, Tensor nextTokens)
     {
         using var scope = TensorScope.Enter();
-        var logits = output.Output.Flatten(0, -2);
-        var loss = Losses.CrossEntropy(logits, targets.Flatten(), ignoreIndex: -100, labelSmoothing: 0.0);
-        return scope.Keep(loss);
+        var crossEntropy = Losses.CrossEntropy(output.Logits.Flatten(0, -2), nextTokens.Flatten());
+        return ObjectiveValue.Sum(scope, ("cross_entropy", crossEntropy, 1.0));
     }
 
     /// <inheritdoc/>
@@ -170,7 +222,7 @@ public sealed partial class TinyLlama : CompiledModel
 }
 
 /// <summary>One of the 4 repeated blocks of TinyLlama ('layers.N' in the state dict).</summary>
-/// <remarks>Parameters with the default config: 184,576 (block 0).</remarks>
+/// <remarks>Parameters with the default config: 184,576.</remarks>
 public sealed partial class TinyLlamaBlock : Module
 {
     private readonly RmsNorm _inputNorm;
@@ -191,18 +243,19 @@ public sealed partial class TinyLlamaBlock : Module
     /// <summary>Position of this block in its stack.</summary>
     public int Index { get; }
 
-    /// <summary>Runs the block on the stream x [B, T, C].</summary>
-    public Tensor Forward(Tensor x, ModelState? state = null)
+    /// <summary>Learnable scalars of block <paramref name="index"/> built with <paramref name="config"/> (checked: an overflow throws).</summary>
+    public static long CountParameters(TinyLlamaConfig config, int index) => checked(
+        config.DModel // input_norm
+        + config.DModel * (config.DModel + 2 * config.KvHeads * (config.DModel / config.Heads)) + config.DModel * config.DModel // self_attn
+        + config.DModel // post_attention_norm
+        + 2 * config.DModel * config.Hidden + config.Hidden * config.DModel); // mlp
+
+    /// <summary>Runs the block on the stream x float[B, T, d_model].</summary>
+    public Tensor Forward(Tensor x, ForwardContext context)
     {
         using var scope = TensorScope.Enter();
-        // x + f(x): input_norm → self_attn
-        var h = _inputNorm.Forward(x);
-        h = _selfAttn.Forward(h, state);
-        x = x.Add(h);
-        // x + f(x): post_attention_norm → mlp
-        h = _postAttentionNorm.Forward(x);
-        h = _mlp.Forward(h);
-        x = x.Add(h);
+        x = x + _selfAttn.Forward(_inputNorm.Forward(x), context);
+        x = x + _mlp.Forward(_postAttentionNorm.Forward(x));
         return scope.Keep(x);
     }
 }

@@ -52,10 +52,10 @@ public sealed partial record WindowedLmConfig
     {
         var errors = new List<string>();
         if (Heads == 0 || DModel % Heads != 0) errors.Add($"d_model ({DModel}) must be divisible by heads ({Heads})");
-        if (VocabSize < 1) errors.Add($"vocab (vocab_size) must be at least 1, not {VocabSize}");
-        if (DModel < 1) errors.Add($"dim (d_model) must be at least 1, not {DModel}");
+        if (VocabSize < 1) errors.Add($"vocab_size must be at least 1, not {VocabSize}");
+        if (DModel < 1) errors.Add($"d_model must be at least 1, not {DModel}");
         if (Blocks < 1) errors.Add($"the repeat count blocks must be at least 1, not {Blocks}");
-        if (Heads < 1) errors.Add($"heads (heads) must be at least 1, not {Heads}");
+        if (Heads < 1) errors.Add($"heads must be at least 1, not {Heads}");
         if (Heads != 0 && DModel % Heads != 0) errors.Add($"heads ({Heads}) must divide d_model ({DModel})");
         if (errors.Count > 0) throw new ConfigException("WindowedLm config: " + string.Join("; ", errors));
     }
@@ -85,16 +85,21 @@ public sealed partial record WindowedLmConfig
 }
 
 /// <summary>What <see cref="WindowedLm.Forward"/> returns.</summary>
-public sealed class WindowedLmOutput(Tensor logits) : ModelOutput(logits)
+public sealed class WindowedLmOutput : ModelOutput
 {
-    /// <summary><c>logits</c>: float[B, T, V].</summary>
-    public Tensor Logits => Output;
+    internal WindowedLmOutput(Tensor logits, ForwardContext context) : base(context, ("logits", logits))
+    {
+        Logits = logits;
+    }
+
+    /// <summary><c>logits</c>: float[B, T, vocab_size].</summary>
+    public Tensor Logits { get; }
 }
 
 /// <summary>Alternates local (windowed) and global attention layers; the MLP widens in every other block.</summary>
 /// <remarks>
 /// Inputs: <c>tokens</c> long[B, T].
-/// Outputs: <c>logits</c> float[B, T, V].
+/// Outputs: <c>logits</c> float[B, T, vocab_size].
 /// Parameters with the default config: 4,834,560.
 /// </remarks>
 public sealed partial class WindowedLm : CompiledModel
@@ -103,6 +108,7 @@ public sealed partial class WindowedLm : CompiledModel
     private readonly ModuleList<WindowedBlock> _blocks;
     private readonly ModuleList<WindowedLmRefineBlock> _refine;
     private readonly RmsNorm _finalNorm;
+    private readonly LmHead _lmHead;
 
     /// <summary>Builds the model with fresh parameters; <paramref name="config"/> defaults to <see cref="WindowedLmConfig"/>'s defaults and is validated.</summary>
     public WindowedLm(WindowedLmConfig? config = null)
@@ -114,6 +120,7 @@ public sealed partial class WindowedLm : CompiledModel
         _blocks = RegisterModule("blocks", new ModuleList<WindowedBlock>(Enumerable.Range(0, checked((int)config.Blocks)).Select(index => new WindowedBlock(config, index))));
         _refine = RegisterModule("refine", new ModuleList<WindowedLmRefineBlock>(Enumerable.Range(0, 2).Select(index => new WindowedLmRefineBlock(config, index))));
         _finalNorm = RegisterModule("final_norm", new RmsNorm(new RmsNormOptions(config.DModel)));
+        _lmHead = RegisterModule("lm_head", new LmHead(_tok));
     }
 
     /// <summary>The config this instance was built with.</summary>
@@ -121,39 +128,87 @@ public sealed partial class WindowedLm : CompiledModel
 
     /// <summary>The catalog entry of this model.</summary>
     public static ModelInfo ModelInfo { get; } = new("windowed-lm", "WindowedLm", "Alternates local (windowed) and global attention layers; the MLP widens in every other block.", typeof(WindowedLmConfig), 4834560,
-        overrides => new WindowedLm(WindowedLmConfig.FromOverrides(overrides)));
+        overrides => new WindowedLm(WindowedLmConfig.FromOverrides(overrides)))
+    {
+        CountParameters = overrides => CountParameters(WindowedLmConfig.FromOverrides(overrides)),
+        VocabularyConfig = "vocab_size",
+    };
 
     /// <inheritdoc/>
     public override ModelInfo Info => ModelInfo;
 
     /// <inheritdoc/>
-    public override long? Context => Config.Context;
+    public override long? Context => null;
 
-    /// <summary>Runs the model: tokens long[B, T] → logits float[B, T, V].</summary>
+    /// <summary>Learnable scalars of a WindowedLm built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
+    public static long CountParameters(WindowedLmConfig config) => checked(
+        config.VocabSize * config.DModel // tok
+        + Enumerable.Range(0, checked((int)config.Blocks)).Sum(index => WindowedBlock.CountParameters(config, index)) // blocks
+        + 2 * WindowedLmRefineBlock.CountParameters(config, 0) // refine
+        + config.DModel); // final_norm
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<TensorInfo> Inputs =>
+    [
+        new("tokens", DType.Int64, [null, null]),
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<TensorInfo> Targets =>
+    [
+        new("next_tokens", DType.Int64, [null, null]) { NextOf = "tokens" },
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<ObjectiveTermInfo> ObjectiveTerms =>
+    [
+        new("cross_entropy", "cross_entropy", "logits", "next_tokens"),
+    ];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<LayerShape> LayerShapes =>
+    [
+        new("tok", "token_embedding", $"float[B, T, {Config.DModel}]"),
+        new("blocks.*.norm_1", "rms_norm", $"float[B, T, {Config.DModel}]"),
+        new("blocks.*.attn", "attention", $"float[B, T, {Config.DModel}]"),
+        new("blocks.*.norm_2", "rms_norm", $"float[B, T, {Config.DModel}]"),
+        new("blocks.*.ffn", "mlp", $"float[B, T, {Config.DModel}]"),
+        new("refine.*.layer_norm", "layer_norm", $"float[B, T, {Config.DModel}]"),
+        new("refine.*.linear", "linear", $"float[B, T, {Config.DModel}]"),
+        new("final_norm", "rms_norm", $"float[B, T, {Config.DModel}]"),
+        new("lm_head", "lm_head", $"float[B, T, {Config.VocabSize}]"),
+    ];
+
+    /// <summary>Runs the model: tokens long[B, T] → logits float[B, T, vocab_size].</summary>
     /// <param name="tokens">long[B, T].</param>
     /// <param name="state">Caches and carried state for incremental decoding or chunked inputs; null for independent calls.</param>
     public WindowedLmOutput Forward(Tensor tokens, ModelState? state = null)
     {
         using var scope = TensorScope.Enter();
-        var x = _tok.Forward(tokens);
-        foreach (var block in _blocks) x = block.Forward(x, state);
-        foreach (var block in _refine) x = block.Forward(x, state);
-        x = _finalNorm.Forward(x);
-        x = Functional.Linear(x, _tok.Weight);
+        using var context = new ForwardContext(Training, state);
+        var x = _tok.Forward(tokens); // float[B, T, d_model]
+        foreach (var block in _blocks) x = block.Forward(x, context);
+        foreach (var block in _refine) x = block.Forward(x, context);
+        x = _finalNorm.Forward(x); // float[B, T, d_model]
+        x = _lmHead.Forward(x); // float[B, T, vocab_size]
         if (state is not null) state.Position += tokens.Size(1);
-        return new WindowedLmOutput(scope.Keep(x));
+        return new WindowedLmOutput(scope.Keep(x), context);
     }
 
     /// <inheritdoc/>
-    public override ModelOutput Run(IReadOnlyDictionary<string, Tensor> inputs, ModelState? state = null) => Forward(RequireInput(inputs, "tokens"), state);
+    public override ModelOutput Run(IReadOnlyDictionary<string, Tensor> inputs, ModelState? state = null) =>
+        Forward(RequireInput(inputs, "tokens"), state);
 
     /// <inheritdoc/>
-    public override Tensor Loss(ModelOutput output, Tensor targets)
+    public override ObjectiveValue Objective(ModelOutput output, IReadOnlyDictionary<string, Tensor> targets) =>
+        Objective((WindowedLmOutput)output, RequireTarget(targets, "next_tokens"));
+
+    /// <summary>The training objective: cross_entropy(logits, next_tokens).</summary>
+    public ObjectiveValue Objective(WindowedLmOutput output, Tensor nextTokens)
     {
         using var scope = TensorScope.Enter();
-        var logits = output.Output.Flatten(0, -2);
-        var loss = Losses.CrossEntropy(logits, targets.Flatten(), ignoreIndex: -100, labelSmoothing: 0.0);
-        return scope.Keep(loss);
+        var crossEntropy = Losses.CrossEntropy(output.Logits.Flatten(0, -2), nextTokens.Flatten());
+        return ObjectiveValue.Sum(scope, ("cross_entropy", crossEntropy, 1.0));
     }
 
     /// <inheritdoc/>
@@ -161,7 +216,7 @@ public sealed partial class WindowedLm : CompiledModel
 }
 
 /// <summary>One of the 6 repeated blocks of WindowedLm ('blocks.N' in the state dict).</summary>
-/// <remarks>Parameters with the default config: 688,128 (block 0).</remarks>
+/// <remarks>Parameters with the default config: 688,128 (block 0; the blocks differ).</remarks>
 public sealed partial class WindowedBlock : Module
 {
     private readonly RmsNorm _norm1;
@@ -182,24 +237,25 @@ public sealed partial class WindowedBlock : Module
     /// <summary>Position of this block in its stack.</summary>
     public int Index { get; }
 
-    /// <summary>Runs the block on the stream x [B, T, C].</summary>
-    public Tensor Forward(Tensor x, ModelState? state = null)
+    /// <summary>Learnable scalars of block <paramref name="index"/> built with <paramref name="config"/> (checked: an overflow throws).</summary>
+    public static long CountParameters(WindowedLmConfig config, int index) => checked(
+        config.DModel // norm_1
+        + config.DModel * (config.DModel + 2 * Cycle.Pick(index, config.KvHeads, config.Heads) * (config.DModel / config.Heads)) + config.DModel * config.DModel // attn
+        + config.DModel // norm_2
+        + 2 * config.DModel * (config.Ffn + 64 * Floor.Modulo(index, 2)) + (config.Ffn + 64 * Floor.Modulo(index, 2)) * config.DModel); // ffn
+
+    /// <summary>Runs the block on the stream x float[B, T, d_model].</summary>
+    public Tensor Forward(Tensor x, ForwardContext context)
     {
         using var scope = TensorScope.Enter();
-        // x + f(x): norm_1 → attn
-        var h = _norm1.Forward(x);
-        h = _attn.Forward(h, state);
-        x = x.Add(h);
-        // x + f(x): norm_2 → ffn
-        h = _norm2.Forward(x);
-        h = _ffn.Forward(h);
-        x = x.Add(h);
+        x = x + _attn.Forward(_norm1.Forward(x), context);
+        x = x + _ffn.Forward(_norm2.Forward(x));
         return scope.Keep(x);
     }
 }
 
 /// <summary>One of the 2 repeated blocks of WindowedLm ('refine.N' in the state dict).</summary>
-/// <remarks>Parameters with the default config: 66,048 (block 0).</remarks>
+/// <remarks>Parameters with the default config: 66,048.</remarks>
 public sealed partial class WindowedLmRefineBlock : Module
 {
     private readonly LayerNorm _layerNorm;
@@ -216,14 +272,16 @@ public sealed partial class WindowedLmRefineBlock : Module
     /// <summary>Position of this block in its stack.</summary>
     public int Index { get; }
 
-    /// <summary>Runs the block on the stream x [B, T, C].</summary>
-    public Tensor Forward(Tensor x, ModelState? state = null)
+    /// <summary>Learnable scalars of block <paramref name="index"/> built with <paramref name="config"/> (checked: an overflow throws).</summary>
+    public static long CountParameters(WindowedLmConfig config, int index) => checked(
+        2 * config.DModel // layer_norm
+        + config.DModel * config.DModel); // linear
+
+    /// <summary>Runs the block on the stream x float[B, T, d_model].</summary>
+    public Tensor Forward(Tensor x, ForwardContext context)
     {
         using var scope = TensorScope.Enter();
-        // x + f(x): layer_norm → linear
-        var h = _layerNorm.Forward(x);
-        h = _linear.Forward(h);
-        x = x.Add(h);
+        x = x + _linear.Forward(_layerNorm.Forward(x));
         return scope.Keep(x);
     }
 }

@@ -15,9 +15,18 @@ public enum ActivationKind
     Tanh,
 }
 
-/// <summary>Applies an <see cref="ActivationKind"/>.</summary>
-public static class Activation
+/// <summary>A pointwise nonlinearity as a layer (the <c>activation</c> kind); <see cref="Apply"/> is the function itself.</summary>
+public sealed class Activation(ActivationKind kind) : Module
 {
+    /// <summary>Which function.</summary>
+    public ActivationKind Function { get; } = kind;
+
+    /// <inheritdoc/>
+    public override string Kind => Function.ToString();
+
+    /// <summary>f(x).</summary>
+    public Tensor Forward(Tensor input) => Apply(Function, input);
+
     /// <summary>f(x) for the given kind.</summary>
     public static Tensor Apply(ActivationKind kind, Tensor x) => kind switch
     {

@@ -66,10 +66,28 @@ public sealed partial class Attention : Module
     public AttentionOptions Options { get; }
 
     /// <summary>
+    /// [B, T, Dim] → [B, T, Dim]; with the context's carried state, this layer's KV cache lives there and
+    /// successive calls decode incrementally.
+    /// </summary>
+    public Tensor Forward(Tensor input, ForwardContext? context) => Forward(input, CacheOf(context));
+
+    /// <summary>The output and the attention weights [B, heads, T, S] (S keys, cached ones included).</summary>
+    public AttentionOutput ForwardWithWeights(Tensor input, ForwardContext? context)
+    {
+        using var scope = TensorScope.Enter();
+        var output = Forward(input, CacheOf(context), out var weights, weightsWanted: true);
+        return new AttentionOutput(scope.Keep(output), scope.Keep(weights!));
+    }
+
+    private KvCache? CacheOf(ForwardContext? context) => context?.State?.GetOrAdd(this, () => new KvCache());
+
+    /// <summary>
     /// [B, T, Dim] → [B, T, Dim]. With a <paramref name="cache"/>, the new keys and values are appended
     /// and the queries attend over everything cached (incremental decoding).
     /// </summary>
-    public Tensor Forward(Tensor input, KvCache? cache = null)
+    public Tensor Forward(Tensor input, KvCache? cache = null) => Forward(input, cache, out _, weightsWanted: false);
+
+    private Tensor Forward(Tensor input, KvCache? cache, out Tensor? weights, bool weightsWanted)
     {
         ExpectShape(input.Rank == 3 && input.Size(-1) == Options.Dim, $"[B, T, {Options.Dim}]", input);
         long batch = input.Size(0), steps = input.Size(1);
@@ -91,7 +109,13 @@ public sealed partial class Attention : Module
         var keys = offset + steps;
 
         Tensor context;
-        if (steps == 1 && !(Training && Options.Dropout > 0))
+        weights = null;
+        if (weightsWanted)
+        {
+            context = Attend(q, k, v, batch, steps, keys, input.Device, out var attention);
+            weights = attention;
+        }
+        else if (steps == 1 && !(Training && Options.Dropout > 0))
         {
             // One new query per head (a decoding step): the fused single-query path, which also
             // applies the window; it falls back to the composition below when gradients are needed.
@@ -99,16 +123,17 @@ public sealed partial class Attention : Module
         }
         else
         {
-            context = Attend(q, k, v, batch, steps, keys, input.Device);
+            context = Attend(q, k, v, batch, steps, keys, input.Device, out _);
         }
         context = context.Transpose(1, 2).Reshape(batch, steps, heads * headDim);
         var output = _proj.Forward(context);
         if (Training && Options.Dropout > 0) output = Functional.Dropout(output, Options.Dropout, training: true);
+        if (weights is not null) scope.Keep(weights);
         return scope.Keep(output);
     }
 
     /// <summary>softmax(q·kᵀ/√D + mask)·v for q [B, H, T, D] and k, v [B, KV, S, D]; returns [B, H, T, D] (in the caller's scope).</summary>
-    private Tensor Attend(Tensor q, Tensor k, Tensor v, long batch, long steps, long keys, Device device)
+    private Tensor Attend(Tensor q, Tensor k, Tensor v, long batch, long steps, long keys, Device device, out Tensor weightsOut)
     {
         long heads = Options.Heads, kvHeads = Options.KeyValueHeads, headDim = Options.HeadDim, group = heads / kvHeads;
         // With groups, [B, KvHeads, G·T, D]: the queries of one group share their keys (no copy of K
@@ -119,6 +144,8 @@ public sealed partial class Attention : Module
         if (group > 1) scores = scores.View(batch, kvHeads, group, steps, keys);
         if (HidesKeys(steps, keys)) scores = scores.MaskedFill(BlockedPositions(steps, keys, device), double.NegativeInfinity);
         var weights = scores.Softmax(-1);
+        // Before dropout: the weights a caller sees are the attention distribution itself.
+        weightsOut = group > 1 ? weights.Reshape(batch, heads, steps, keys) : weights;
         if (Training && Options.Dropout > 0) weights = Functional.Dropout(weights, Options.Dropout, training: true);
         if (group > 1) weights = weights.View(batch, kvHeads, group * steps, keys);
         var context = weights.MatMul(v);
@@ -145,5 +172,13 @@ public sealed partial class Attention : Module
     }
 
     /// <inheritdoc/>
+    public override long FlopsPerPosition(long context) => 2 * 2 * context * Options.Heads * Options.HeadDim;
+
+    /// <inheritdoc/>
     protected override void DisposeCore() => _rope?.Dispose();
 }
+
+/// <summary>What <see cref="Attention.ForwardWithWeights"/> returns.</summary>
+/// <param name="Output">The attended stream [B, T, Dim].</param>
+/// <param name="Weights">The attention distribution [B, heads, T, S] before dropout.</param>
+public readonly record struct AttentionOutput(Tensor Output, Tensor Weights);

@@ -10,8 +10,9 @@ namespace Liquid.Runtime.Nn;
 /// <param name="Groups">Channel groups (in and out must be divisible).</param>
 /// <param name="Bias">Whether to add a learned bias.</param>
 /// <param name="Causal">Pads (kernel − 1)·dilation on the left only, so output t sees inputs ≤ t and length is kept (stride 1).</param>
+/// <param name="ChannelsLast">Input and output are [B, L, C] (a model's stream) instead of PyTorch's [B, C, L].</param>
 public sealed record Conv1dOptions(long InChannels, long OutChannels, long Kernel, long Stride = 1, long Padding = 0,
-    long Dilation = 1, long Groups = 1, bool Bias = true, bool Causal = false);
+    long Dilation = 1, long Groups = 1, bool Bias = true, bool Causal = false, bool ChannelsLast = false);
 
 /// <summary>1-D convolution over [B, C, L] (<c>torch.nn.Conv1d</c>), optionally causal. Weight [out, in/groups, k].</summary>
 public sealed class Conv1d : Module
@@ -38,8 +39,16 @@ public sealed class Conv1d : Module
     /// <summary>[out], or null.</summary>
     public Tensor? Bias { get; }
 
-    /// <summary>[B, in, L] → [B, out, L'].</summary>
+    /// <summary>[B, in, L] → [B, out, L'] (with <see cref="Conv1dOptions.ChannelsLast"/>, [B, L, in] → [B, L', out]).</summary>
     public Tensor Forward(Tensor input)
+    {
+        if (!Options.ChannelsLast) return Convolve(input);
+        ExpectShape(input.Rank == 3 && input.Size(2) == Options.InChannels, $"[B, L, {Options.InChannels}]", input);
+        using var scope = TensorScope.Enter();
+        return scope.Keep(Convolve(input.Transpose(1, 2)).Transpose(1, 2));
+    }
+
+    private Tensor Convolve(Tensor input)
     {
         ExpectShape(input.Rank == 3 && input.Size(1) == Options.InChannels, $"[B, {Options.InChannels}, L]", input);
         if (!Options.Causal)
@@ -47,4 +56,7 @@ public sealed class Conv1d : Module
         using var padded = Functional.Pad(input, [(Options.Kernel - 1) * Options.Dilation, 0]);
         return Functional.Conv1d(padded, Weight, Bias, Options.Stride, 0, Options.Dilation, Options.Groups);
     }
+
+    /// <inheritdoc/>
+    public override long FlopsPerPosition(long context) => 2 * Options.OutChannels * Options.InChannels / Options.Groups * Options.Kernel;
 }

@@ -25,6 +25,9 @@ public sealed class LearnedPositionEmbedding : Module
     /// <summary>[max, dim].</summary>
     public Tensor Weight { get; }
 
+    /// <summary>x + weight[p : p + T], p the positions earlier calls with the same state consumed.</summary>
+    public Tensor Forward(Tensor input, ForwardContext? context) => Forward(input, context?.Position ?? 0);
+
     /// <summary>x + weight[offset : offset + T].</summary>
     public Tensor Forward(Tensor input, long offset = 0)
     {

@@ -10,8 +10,9 @@ namespace Liquid.Runtime.Nn;
 /// <param name="Dropout">Dropout between stacked layers while training (not after the last).</param>
 /// <param name="BatchFirst">Inputs and outputs are [B, T, F] (else [T, B, F]).</param>
 /// <param name="Bidirectional">Also run each layer backwards in time and concatenate.</param>
+/// <param name="CarryState">With a context that carries state, start each call from the previous call's final state and leave this one's (chunked long inputs; the carried state is cut from the autograd graph).</param>
 public sealed record RecurrentOptions(long InputSize, long HiddenSize, long Layers = 1, bool Bias = true,
-    bool BatchFirst = true, double Dropout = 0, bool Bidirectional = false);
+    bool BatchFirst = true, double Dropout = 0, bool Bidirectional = false, bool CarryState = false);
 
 /// <summary>
 /// Common part of the fused recurrent layers: PyTorch's parameter layout and names
@@ -71,6 +72,21 @@ public abstract class RecurrentBase : Module
     protected Tensor ZeroState(Tensor input, long batch) =>
         Tensor.Zeros([StateRows, batch, Options.HiddenSize], input.DType, input.Device);
 
+    /// <summary>
+    /// The top layer's final output [B, hidden·directions] from a final state [layers·directions, B, hidden]:
+    /// the forward direction's last step and, when bidirectional, the backward direction's first.
+    /// </summary>
+    protected Tensor LastOutput(Tensor h)
+    {
+        var directions = Options.Bidirectional ? 2 : 1;
+        using var scope = TensorScope.Enter();
+        var top = h.Narrow(0, StateRows - directions, directions); // [directions, B, hidden]
+        return scope.Keep(top.Transpose(0, 1).Reshape(h.Size(1), directions * Options.HiddenSize));
+    }
+
+    /// <inheritdoc/>
+    public override long FlopsPerPosition(long context) => 2 * Parameters().Where(p => p.Rank == 2).Sum(p => p.NumElements);
+
     /// <summary>Checks a caller-supplied state tensor.</summary>
     protected void CheckState(Tensor state, long batch, string name)
     {
@@ -80,8 +96,21 @@ public abstract class RecurrentBase : Module
 }
 
 /// <summary>The carried state of an <see cref="Lstm"/>: hidden and cell, each [layers·directions, B, hidden].</summary>
-public sealed record LstmState(Tensor H, Tensor C) : IDisposable
+public sealed record LstmState(Tensor H, Tensor C) : ITensorState
 {
+    /// <inheritdoc/>
+    public IEnumerable<Tensor> Tensors => [H, C];
+
+    /// <summary>A copy cut from the autograd graph and owned by no scope (what the next chunk starts from).</summary>
+    public LstmState Detach()
+    {
+        var h = H.Detach();
+        var c = C.Detach();
+        h.Scope?.Detach(h);
+        c.Scope?.Detach(c);
+        return new LstmState(h, c);
+    }
+
     /// <summary>Disposes both tensors.</summary>
     public void Dispose()
     {
@@ -89,6 +118,12 @@ public sealed record LstmState(Tensor H, Tensor C) : IDisposable
         C.Dispose();
     }
 }
+
+/// <summary>What <see cref="Lstm"/> returns to a model: every step's output, the final output and the final state.</summary>
+public readonly record struct LstmOutput(Tensor Sequence, Tensor Last, LstmState State);
+
+/// <summary>What <see cref="Gru"/> and <see cref="Rnn"/> return to a model: every step's output, the final output and the final hidden state.</summary>
+public readonly record struct RecurrentOutput(Tensor Sequence, Tensor Last, Tensor State);
 
 /// <summary>Multi-layer LSTM on libtorch's fused kernel (<c>torch.nn.LSTM</c>; gates i, f, g, o).</summary>
 public sealed partial class Lstm(RecurrentOptions options) : RecurrentBase(options, gates: 4)
@@ -109,6 +144,20 @@ public sealed partial class Lstm(RecurrentOptions options) : RecurrentBase(optio
             Options.Bidirectional, Options.BatchFirst);
         return (scope.Keep(output), new LstmState(scope.Keep(h), scope.Keep(c)));
     }
+
+    /// <summary>
+    /// The sequence, its final output and final state. With <see cref="RecurrentOptions.CarryState"/> and a
+    /// context that carries state, it starts from the previous call's final state and keeps its own.
+    /// </summary>
+    public LstmOutput Forward(Tensor input, ForwardContext? context)
+    {
+        var carried = Options.CarryState ? context?.State?.Get<LstmState>(this) : null;
+        using var scope = TensorScope.Enter();
+        var (output, state) = Forward(input, carried);
+        if (Options.CarryState) context?.State?.Set(this, state.Detach());
+        var last = LastOutput(state.H);
+        return new LstmOutput(scope.Keep(output), scope.Keep(last), new LstmState(scope.Keep(state.H), scope.Keep(state.C)));
+    }
 }
 
 /// <summary>
@@ -128,14 +177,23 @@ public abstract class HiddenStateRecurrent(RecurrentOptions options, int gates) 
         return (scope.Keep(output), scope.Keep(h));
     }
 
-    /// <summary>Forward returning the outputs only, carrying the final hidden state when <paramref name="carry"/> (see <see cref="Lstm"/>).</summary>
-    public Tensor Forward(Tensor input, ModelState? state, bool carry)
+    /// <summary>
+    /// The sequence, its final output and final hidden state. With <see cref="RecurrentOptions.CarryState"/>
+    /// and a context that carries state, it starts from the previous call's final state and keeps its own.
+    /// </summary>
+    public RecurrentOutput Forward(Tensor input, ForwardContext? context)
     {
-        var previous = carry ? state?.Carried(Path) : null;
-        var (output, final) = Forward(input, previous?[0]);
-        using (final)
-            if (carry && state is not null) state.Carry(Path, final);
-        return output;
+        var carried = Options.CarryState ? context?.State?.Get<Tensor>(this) : null;
+        using var scope = TensorScope.Enter();
+        var (output, h) = Forward(input, carried);
+        if (Options.CarryState && context?.State is { } state)
+        {
+            var kept = h.Detach();
+            kept.Scope?.Detach(kept);
+            state.Set(this, kept);
+        }
+        var last = LastOutput(h);
+        return new RecurrentOutput(scope.Keep(output), scope.Keep(last), scope.Keep(h));
     }
 
     /// <summary>The fused kernel: outputs and final hidden state from a checked initial state.</summary>

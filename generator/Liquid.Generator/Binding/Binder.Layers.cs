@@ -392,7 +392,13 @@ internal sealed partial class Binder
         var inputs = BindLayerInputs(kind, key, inNode, scope);
         if (inputs is null) return null;
         var bound = BindAs(kind, asNode, scope);
-        if (bound is null) return null;
+        if (bound is null)
+        {
+            // Later layers that read these names should not report them missing as well.
+            foreach (var name in Scalars(asNode))
+                if (!scope.Values.ContainsKey(name.Value)) scope.Values[name.Value] = new BoundValue(name.Value, null, Names.Local(name.Value), null);
+            return null;
+        }
         if (inputs.Any(i => i is not null && i.Type is null && !i.Nullable)) return null; // after an error upstream
 
         var layer = new LayerBinding(this, kind, key, stateName, scope, inputs, args, bound.Keys.ToList(), index);
@@ -529,6 +535,13 @@ internal sealed partial class Binder
         }
         return result;
     }
+
+    private static IEnumerable<YamlScalar> Scalars(YamlNode? node) => node switch
+    {
+        YamlScalar scalar => [scalar],
+        YamlMapping map => map.Entries.Select(e => e.Value).OfType<YamlScalar>(),
+        _ => [],
+    };
 
     private static IEnumerable<string> VisibleValues(ValueScope scope)
     {

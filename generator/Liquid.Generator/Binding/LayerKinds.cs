@@ -27,6 +27,8 @@ internal static class LayerKinds
         RecurrentKind.Gru,
         RecurrentKind.Rnn,
         new LmHeadKind(),
+        new TimeEmbeddingKind(),
+        new ActivityRegularizationKind(),
         new CustomKind(),
     ];
 

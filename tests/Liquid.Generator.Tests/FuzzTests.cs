@@ -22,7 +22,8 @@ public class FuzzTests(ITestOutputHelper output)
     // 120 CPU-seconds is the former 60 s wall budget on this machine's two cores.
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(120);
 
-    private sealed record Outcome(int Index, string Original, IReadOnlyList<string> Mutations, string Text, IReadOnlyList<string> Problems, IReadOnlyList<string> ErrorIds, bool Compiled);
+    private sealed record Outcome(int Index, string Original, IReadOnlyList<string> Mutations, string Text, IReadOnlyList<string> Problems, IReadOnlyList<string> ErrorIds, bool Compiled,
+        IReadOnlyList<(string Name, string Text)> Sources);
 
     [Fact]
     public void MutatedModelsNeverCrashTheGenerator()
@@ -59,7 +60,26 @@ public class FuzzTests(ITestOutputHelper output)
             $"{failures.Count} of {Mutants} mutants broke the generator; first: mutant {failures.FirstOrDefault()?.Index}: {failures.FirstOrDefault()?.Problems[0]} (details in the test output)");
         Assert.True(compiled > 0 && withErrors > 0, "the mutants should include both valid and invalid files");
         Assert.True(cpu < Budget, $"the fuzz run took {cpu.TotalSeconds:F1} CPU-seconds, over its {Budget.TotalSeconds} s budget");
+
+        // Every mutant without errors compiles against the real runtime (each in its own namespace, all
+        // in one compilation). Mutants whose custom layer names a class that exists nowhere are left
+        // out: the generator cannot know the project's own types.
+        var valid = outcomes.Where(o => o.Compiled && o.Problems.Count == 0 && !o.Sources.Any(s => NamesUnknownCustomClass(s.Text))).ToList();
+        var problems = RuntimeCompilation.Problems(valid.SelectMany(o => o.Sources), RuntimeCompilation.TokenMixer);
+        output.WriteLine($"{valid.Count} of {compiled} generated models compiled together against the runtime: {problems.Count} problems");
+        foreach (var group in problems.GroupBy(p => p.Location.SourceTree?.FilePath ?? "").Take(5))
+        {
+            var mutant = valid.FirstOrDefault(o => group.Key.StartsWith($"M{o.Index}/", StringComparison.Ordinal));
+            output.WriteLine($"--- {group.Key} (mutant of {mutant?.Original}, {string.Join(", ", mutant?.Mutations ?? [])}):");
+            foreach (var problem in group.Take(3)) output.WriteLine("  " + problem);
+            if (mutant is not null) output.WriteLine(Escape(mutant.Text.Length > 3000 ? mutant.Text[..3000] + " …" : mutant.Text));
+        }
+        Assert.True(valid.Count > 100, $"only {valid.Count} mutants produced code to compile");
+        Assert.True(problems.Count == 0, $"{problems.Select(p => p.Location.SourceTree?.FilePath).Distinct().Count()} generated models do not compile; first: {problems.FirstOrDefault()} (details in the test output)");
     }
+
+    private static bool NamesUnknownCustomClass(string source) =>
+        source.Replace("global::Fixtures.TokenMixer", "").Contains("global::", StringComparison.Ordinal);
 
     private static Outcome RunOne(int index, (string Name, string Text)[] originals)
     {
@@ -71,9 +91,12 @@ public class FuzzTests(ITestOutputHelper output)
         var problems = new List<string>();
         var errorIds = new List<string>();
         var compiled = false;
+        var sources = new List<(string Name, string Text)>();
         try
         {
-            var result = GeneratorHarness.RunYaml(text, "fuzz");
+            var options = new TestOptionsProvider(new Dictionary<string, string> { ["build_property.LiquidModelsNamespace"] = $"Fuzz.M{index}" });
+            var result = GeneratorHarness.Driver([GeneratorHarness.ModelFile("fuzz", text)], options: options)
+                .RunGenerators(GeneratorHarness.Compilation()).GetRunResult().Results.Single();
             if (result.Exception is not null) problems.Add($"exception escaped: {result.Exception}");
             var sourceText = SourceText.From(text);
             foreach (var diagnostic in result.Diagnostics)
@@ -88,6 +111,7 @@ public class FuzzTests(ITestOutputHelper output)
             }
             var model = result.GeneratedSources.Where(s => s.HintName != "ModelCatalog.g.cs").ToList();
             compiled = model.Count > 0;
+            if (compiled) sources.AddRange(result.GeneratedSources.Select(s => ($"M{index}/{s.HintName}", s.SourceText.ToString())));
             if (compiled && errorIds.Count > 0) problems.Add("code was generated for a file with errors");
             if (!compiled && errorIds.Count == 0) problems.Add("neither code nor a diagnostic");
             foreach (var source in model)
@@ -101,7 +125,7 @@ public class FuzzTests(ITestOutputHelper output)
         {
             problems.Add($"the harness failed: {e}");
         }
-        return new Outcome(index, original.Name, mutations, text, problems, errorIds, compiled);
+        return new Outcome(index, original.Name, mutations, text, problems, errorIds, compiled, sources);
     }
 
     /// <summary>A problem's kind: its text up to the first digit or colon.</summary>

@@ -60,6 +60,16 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void EveryModelAndFixtureCompilesAgainstTheRuntime()
+    {
+        // All together, as a models project holds them: one catalog, no clash between files.
+        var result = GeneratorHarness.Run(Repo.ModelFiles.Concat(Repo.FixtureFiles).Select(GeneratorHarness.FromDisk).ToArray());
+        Assert.True(result.Diagnostics.IsEmpty, GeneratorHarness.Describe(result.Diagnostics));
+        var problems = RuntimeCompilation.Problems(result, RuntimeCompilation.TokenMixer);
+        Assert.True(problems.Count == 0, "generated code does not compile cleanly:\n" + string.Join("\n", problems.Take(20)));
+    }
+
+    [Fact]
     public void NamespaceComesFromTheBuildProperty()
     {
         var options = new TestOptionsProvider(new Dictionary<string, string> { ["build_property.LiquidModelsNamespace"] = " Contoso.Nets " });

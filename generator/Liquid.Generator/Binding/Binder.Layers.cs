@@ -200,7 +200,6 @@ internal sealed partial class Binder
         _indexUsed = false;
         var shapes = _shapes.Count;
         var (inner, body, blockTerms) = BindBlockBody(block, scope, inputType, carried, index: 0);
-        var blockParameters = Ex.Sum(blockTerms.Select(t => t.Count));
         var varies = _indexUsed;
         var result = inner.Current;
         if (result?.Type is null) return null;
@@ -214,7 +213,7 @@ internal sealed partial class Binder
 
         // Parameters under the default config: block 0 times the count, or every block when they differ.
         long total = 0;
-        if (!TryCount(blockParameters, 0, out var first) || !TryAdd(ref total, first, varies ? 1 : blocks))
+        if (!TryCount(blockTerms, 0, out var first) || !TryAdd(ref total, first, varies ? 1 : blocks))
         {
             Report(Diagnostics.OutOfRange, countNode, "the parameter count of the repeated blocks overflows a 64-bit integer with the default config");
             return null;
@@ -224,8 +223,7 @@ internal sealed partial class Binder
         {
             // Silently: the same body bound again, only to check block i and count its parameters.
             var (diagnostics, checks, shapeCount, losses, layerCount) = (_diagnostics.Count, _checks.Count, _shapes.Count, _losses.Count, _layerCount);
-            var (_, _, againTerms) = BindBlockBody(block, scope, inputType, carried, i);
-            var again = Ex.Sum(againTerms.Select(t => t.Count));
+            var (_, _, again) = BindBlockBody(block, scope, inputType, carried, i);
             _checks.RemoveRange(checks, _checks.Count - checks);
             _shapes.RemoveRange(shapeCount, _shapes.Count - shapeCount);
             _losses.RemoveRange(losses, _losses.Count - losses);

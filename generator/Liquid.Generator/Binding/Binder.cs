@@ -177,7 +177,7 @@ internal sealed partial class Binder
         body = Prune(body);
 
         long total = 0;
-        if (ErrorCount == 0 && !TryCount(Ex.Sum(parameters.Select(p => p.Count)), 0, out total))
+        if (ErrorCount == 0 && !TryCount(parameters, 0, out total))
             Report(Diagnostics.OutOfRange, (YamlNode?)KeyOf(root, "layers") ?? root, "the model's parameter count overflows a 64-bit integer with the default config");
 
         return new ModelSpec(_typeName, _file.ModelFileName, summary, _config.ToEquatableArray(), _derived.ToEquatableArray(),
@@ -415,6 +415,28 @@ internal sealed partial class Binder
             value = 0;
             return false;
         }
+    }
+
+    /// <summary>
+    /// The sum of parameter terms at block <paramref name="index"/>, term by term (a file may have
+    /// thousands of layers: one expression of them all would be too deep to evaluate).
+    /// </summary>
+    private bool TryCount(IEnumerable<ParameterTerm> terms, int index, out long total)
+    {
+        total = 0;
+        foreach (var term in terms)
+        {
+            if (!TryCount(term.Count, index, out var value)) return false;
+            try
+            {
+                total = checked(total + value);
+            }
+            catch (OverflowException)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>Every '/' of integer operands must stay exact for overridden configs too.</summary>

@@ -53,6 +53,31 @@ internal sealed class SourceWriter
         }
     }
 
-    /// <summary>Escapes text for XML docs.</summary>
-    public static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+    /// <summary>
+    /// Escapes text for XML docs; characters XML 1.0 cannot hold (control characters, lone
+    /// surrogates) become U+FFFD, or the compiler reports the doc comment as badly formed.
+    /// </summary>
+    public static string Xml(string text)
+    {
+        var result = new StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                result.Append(c).Append(text[++i]);
+                continue;
+            }
+            result.Append(c switch
+            {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '\t' or '\n' or '\r' => c.ToString(),
+                _ when c < ' ' || char.IsSurrogate(c) || c is '\uFFFE' or '\uFFFF' => "\uFFFD",
+                _ => c.ToString(),
+            });
+        }
+        return result.ToString();
+    }
 }

@@ -24,6 +24,7 @@ internal static class Mutator
         "long[B, T]", "float[B, T, d_model]", "float[]", "float[B, T, ]", "complex[B]", "float[B, T, V", "gelu", "swiglu", "geglu", "nope",
         "Gpt2", "lowercase", "A.B", "global::X", "X Y", "X;", "System.Object", "\"a\\u0000b\"", "\"\\uD800\"", "|\n  multi\n  line", ">\n  folded",
         "&anchor 1", "*anchor", "!!str 1", "!!binary aGk=", "!custom 1", "? complex", "- item", "a: b", "a, b", "%", "@", "`", "#",
+        "\"\\a\"", "\"a\\u0007b\"", "\"</summary>\"", "\"\\u0000\"", "1000000000000000000", "2147483648", "4611686018427387904", "-5",
     ];
 
     /// <summary>Characters that break naive text handling.</summary>
@@ -39,6 +40,22 @@ internal static class Mutator
         ": ", ":", "- ", "-", "{", "}", "[", "]", ",", "&a ", "*a", "!!str ", "!!map ", "---\n", "...\n", "? ", "|\n", ">-\n", "# ", "\"", "'",
         "%YAML 1.2\n", "%TAG ! tag:x,2000:\n", "<<: ", "<<: *a", "!!null ", "\n", "\n\n", "  ", ": |", "key: value\n", "- - - ",
     ];
+
+    /// <summary>
+    /// Names that clash with what generated code declares or uses (issue 9): runtime and .NET types,
+    /// generated types and members, C# keywords, generated locals, and names that are too long.
+    /// </summary>
+    private static readonly string[] HostileNames =
+    [
+        "Tensor", "Module", "Linear", "Attention", "Math", "List", "Enumerable", "ModelInfo", "CompiledModel", "ForwardContext",
+        "TinyGptConfig", "TinyGptBlock", "TinyGptOutput", "Gpt2Config", "Net", "NetConfig", "ModelCatalog", "Cycle", "Floor", "Losses",
+        "validate", "names", "equals", "to_string", "get_hash_code", "from_overrides", "clone", "Validate", "Names",
+        "context", "scope", "state", "block", "index", "config", "output", "loss", "x", "h", "h2", "targets", "inputs",
+        "class", "in", "as", "var", "int", "object", "string", "new", "this", "base", "null", "true", "value", "logits", "tokens",
+        new string('A', 150), "A" + new string('b', 10_000),
+    ];
+
+    private static readonly Regex NamePattern = new(@"(?<=\b(model|name|class|as|in|tied):\s*)([A-Za-z_][A-Za-z0-9_]*)", RegexOptions.Compiled);
 
     private static readonly Regex KeyPattern = new(@"([A-Za-z_][A-Za-z0-9_]*)(?=:\s)", RegexOptions.Compiled);
     private static readonly Regex ValuePattern = new(@"(?<=:\s)([^\s,{}\[\]#][^,{}\[\]#\n]*?)(?=\s*(,|}|]|\n|$))", RegexOptions.Compiled);
@@ -62,6 +79,8 @@ internal static class Mutator
         ("misspell key", MisspellKey),
         ("move block", MoveBlock),
         ("line endings", ChangeLineEndings),
+        ("hostile name", HostileName),
+        ("hostile name", HostileName),
     ];
 
     /// <summary>One to three mutations of <paramref name="text"/>; <paramref name="applied"/> names them.</summary>
@@ -181,6 +200,15 @@ internal static class Mutator
         if (random.Next(2) == 0) lines.RemoveRange(start, length);
         lines.InsertRange(random.Next(lines.Count + 1), block);
         return Join(lines);
+    }
+
+    private static string HostileName(string text, Random random)
+    {
+        // A name after model:/name:/class:/as:/in:/tied:, or any key (config names, output names …).
+        var names = NamePattern.Matches(text).Concat(KeyPattern.Matches(text)).ToList();
+        if (names.Count == 0) return text;
+        var target = names[random.Next(names.Count)];
+        return string.Concat(text.AsSpan(0, target.Index), HostileNames[random.Next(HostileNames.Length)], text.AsSpan(target.Index + target.Length));
     }
 
     private static string ChangeLineEndings(string text, Random random) => random.Next(3) switch

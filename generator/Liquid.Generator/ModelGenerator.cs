@@ -31,7 +31,9 @@ public sealed class ModelGenerator : IIncrementalGenerator
         public const string Bind = "Liquid.Bind";
         /// <summary>Specs without spans, the emitter's input.</summary>
         public const string Models = "Liquid.Models";
-        /// <summary>Generated type names that two files share.</summary>
+        /// <summary>The type names of the runtime that generated code imports.</summary>
+        public const string RuntimeTypes = "Liquid.RuntimeTypes";
+        /// <summary>Generated type names that two files share, or that hide a runtime type.</summary>
         public const string Clashes = "Liquid.Clashes";
         /// <summary>Generated C# per model.</summary>
         public const string Emit = "Liquid.Emit";
@@ -72,10 +74,13 @@ public sealed class ModelGenerator : IIncrementalGenerator
         // Two files may generate one type name (two models called Net, or a model called NetConfig
         // beside Net). Adding both would break the build of every model, so each is reported at its
         // 'model:' name and left out, and the others still build.
-        // Only files that bind without errors generate types; the others report their own errors.
+        // Only files that bind without errors generate types; the others report their own errors. The
+        // runtime's type names come from the compilation, so they follow the runtime the project uses.
         var built = models.Select(static (model, _) => model.FileName).Collect();
-        var clashes = parsed.Select(static (file, _) => ModelIdentity.Of(file)).Where(static identity => identity is not null).Collect().Combine(built)
-            .Select(static (pair, _) => Clashes.Find(pair.Left!.Where(i => pair.Right.Contains(YamlParser.ModelFileName(i!.Path)))!))
+        var runtimeTypes = context.CompilationProvider.Select(static (compilation, _) => GeneratedNames.RuntimeTypes(compilation))
+            .WithTrackingName(Steps.RuntimeTypes);
+        var clashes = parsed.Select(static (file, _) => ModelIdentity.Of(file)).Where(static identity => identity is not null).Collect().Combine(built).Combine(runtimeTypes)
+            .Select(static (pair, _) => Clashes.Find(pair.Left.Left!.Where(i => pair.Left.Right.Contains(YamlParser.ModelFileName(i!.Path)))!, pair.Right))
             .WithTrackingName(Steps.Clashes);
         context.RegisterSourceOutput(clashes, static (output, found) =>
         {
@@ -133,21 +138,29 @@ internal sealed record GeneratedSource(string HintName, string Text, string Type
 /// <summary>Models left out because another file generates one of their type names, and the diagnostics saying so.</summary>
 internal sealed record Clashes(EquatableArray<string> Excluded, EquatableArray<DiagnosticInfo> Diagnostics)
 {
-    public static Clashes Find(IEnumerable<ModelIdentity> identities)
+    public static Clashes Find(IEnumerable<ModelIdentity> identities, EquatableArray<string> runtimeTypes)
     {
         var all = identities.OrderBy(i => i.Path, StringComparer.Ordinal).ToList();
         var excluded = new List<string>();
         var diagnostics = new List<DiagnosticInfo>();
         foreach (var identity in all)
         {
+            // A runtime type of the same name would be hidden in the models' namespace: every model breaks.
+            if (identity.GeneratedTypes.FirstOrDefault(t => runtimeTypes.Contains(t.Name)) is { } hidden)
+            {
+                excluded.Add(identity.TypeName);
+                diagnostics.Add(DiagnosticInfo.Create(Liquid.Generator.Diagnostics.InvalidName, identity.Path, hidden.Span, hidden.Name, "generated type name",
+                    $"the generated code uses the runtime's type '{hidden.Name}', which this name would hide"));
+                continue;
+            }
             var others = all.Where(o => !ReferenceEquals(o, identity))
-                .Where(o => o.GeneratedTypes.Any(t => identity.GeneratedTypes.Contains(t, StringComparer.OrdinalIgnoreCase)))
+                .Where(o => o.GeneratedTypes.Any(t => identity.GeneratedTypes.Any(u => string.Equals(t.Name, u.Name, StringComparison.OrdinalIgnoreCase))))
                 .ToList();
             if (others.Count == 0) continue;
             excluded.Add(identity.TypeName);
-            var shared = identity.GeneratedTypes.First(t => others.Any(o => o.GeneratedTypes.Contains(t, StringComparer.OrdinalIgnoreCase)));
+            var shared = identity.GeneratedTypes.First(t => others.Any(o => o.GeneratedTypes.Any(u => string.Equals(t.Name, u.Name, StringComparison.OrdinalIgnoreCase))));
             var files = string.Join(", ", others.Select(o => System.IO.Path.GetFileName(o.Path)));
-            diagnostics.Add(DiagnosticInfo.Create(Liquid.Generator.Diagnostics.DuplicateName, identity.Path, identity.NameSpan, shared, $"{files} generates a type of this name too; neither file's model is built"));
+            diagnostics.Add(DiagnosticInfo.Create(Liquid.Generator.Diagnostics.DuplicateName, identity.Path, shared.Span, shared.Name, $"{files} generates a type of this name too; neither file's model is built"));
         }
         return new Clashes(excluded.ToEquatableArray(), diagnostics.ToEquatableArray());
     }

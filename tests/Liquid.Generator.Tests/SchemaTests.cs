@@ -43,6 +43,18 @@ public class SchemaTests
     }
 
     [Fact]
+    public void CommittedKindsReferenceIsWhatTheRegistryProduces()
+    {
+        // generator/KINDS.md documents every kind; it is written from the registry, never by hand.
+        var path = Path.Combine(Liquid.Tests.RepositoryRoot.Path, "generator", "KINDS.md");
+        var expected = KindsReference.Write();
+        if (Environment.GetEnvironmentVariable("UPDATE_SNAPSHOTS") == "1") File.WriteAllText(path, expected);
+        Assert.True(File.Exists(path), $"{path} is missing; run the tests with UPDATE_SNAPSHOTS=1 to write it");
+        Assert.True(expected == File.ReadAllText(path), "generator/KINDS.md differs from the layer registry; run the tests with UPDATE_SNAPSHOTS=1 and review the diff");
+        foreach (var kind in LayerKinds.All) Assert.Contains($"\n## {kind.Name}\n", expected);
+    }
+
+    [Fact]
     public void EveryModelFilePointsAtTheSchema()
     {
         var models = Directory.GetFiles(Path.Combine(Liquid.Tests.RepositoryRoot.Path, "models"), "*.model.yaml");

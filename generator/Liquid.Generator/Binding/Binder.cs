@@ -197,7 +197,7 @@ internal sealed partial class Binder
         else if (text == "ModelCatalog")
             Report(Diagnostics.InvalidName, name, text, what, "the generated catalog of models has that name");
         else if (Emit.GeneratedNames.IsReserved(text))
-            Report(Diagnostics.InvalidName, name, text, what, $"the generated code uses the runtime's or .NET's type '{text}', which this name would hide");
+            Report(Diagnostics.InvalidName, name, text, what, $"the generated code uses .NET's type '{text}', which this name would hide");
         else return true;
         return false;
     }

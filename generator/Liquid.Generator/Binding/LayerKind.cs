@@ -53,8 +53,11 @@ internal sealed record PortInfo(string Name, string Doc, PortKind Kind = PortKin
 /// </summary>
 internal abstract class LayerKind
 {
-    /// <summary>The stream in, the stream out: the ports of most layers.</summary>
+    /// <summary>The one input of most layers: the previous layer's output, unless <c>in:</c> names another.</summary>
     protected static readonly IReadOnlyList<PortInfo> Stream = [new PortInfo("x", "The value the layer transforms.")];
+
+    /// <summary>The one output of most layers.</summary>
+    protected static readonly IReadOnlyList<PortInfo> Result = [new PortInfo("out", "The layer's output.")];
 
     protected static readonly ArgInfo InitStd = new("init_std", ArgKind.Float, "Initialize weights N(0, init_std²) and biases to zero instead of PyTorch's default.");
     protected static readonly ArgInfo Bias = new("bias", ArgKind.Bool, "Learn a bias.", Default: "true");
@@ -78,7 +81,7 @@ internal abstract class LayerKind
     public virtual IReadOnlyList<PortInfo> Inputs => Stream;
 
     /// <summary>The values the layer produces; the first is the primary one.</summary>
-    public virtual IReadOnlyList<PortInfo> Outputs => Stream;
+    public virtual IReadOnlyList<PortInfo> Outputs => Result;
 
     /// <summary>Whether the runtime Forward takes the <c>ForwardContext</c> (training flag, carried state, loss sink).</summary>
     public virtual bool TakesContext => false;

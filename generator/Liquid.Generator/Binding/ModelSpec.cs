@@ -129,6 +129,9 @@ internal sealed record RecipeField(string Property, Code Value);
 /// <summary>A row of <c>liquid inspect</c>: layer path (<c>*</c> for a block index), kind and output type.</summary>
 internal sealed record LayerShape(string Path, string Kind, TensorType? Type);
 
+/// <summary>A type a model file generates, and where the file names it.</summary>
+internal sealed record GeneratedType(string Name, Parsing.SourceSpan Span);
+
 /// <summary>The binder's result for one file.</summary>
 internal sealed record BindResult(ModelSpec? Model, EquatableArray<DiagnosticInfo> Diagnostics);
 
@@ -136,7 +139,7 @@ internal sealed record BindResult(ModelSpec? Model, EquatableArray<DiagnosticInf
 /// A model file's generated type names and the location of its <c>model:</c> name, read from the
 /// tree alone (so it has spans, and binding stays free of them).
 /// </summary>
-internal sealed record ModelIdentity(string TypeName, EquatableArray<string> GeneratedTypes, string Path, Parsing.SourceSpan NameSpan)
+internal sealed record ModelIdentity(string TypeName, EquatableArray<GeneratedType> GeneratedTypes, string Path, Parsing.SourceSpan NameSpan)
 {
     /// <summary>The identity of a parsed file, or null when it names no valid model.</summary>
     public static ModelIdentity? Of(Parsing.ParsedFile file)
@@ -144,14 +147,16 @@ internal sealed record ModelIdentity(string TypeName, EquatableArray<string> Gen
         if (file.Root is null) return null;
         var model = file.Root.Entries.FirstOrDefault(e => e.Key.Value == "model")?.Value as Parsing.YamlScalar;
         if (model is null || !Names.IsIdentifier(model.Value)) return null;
-        var types = new List<string> { model.Value, model.Value + "Config", model.Value + "Output" };
+        var types = new List<GeneratedType> { new(model.Value, model.Span), new(model.Value + "Config", model.Span), new(model.Value + "Output", model.Span) };
         // Block classes, named as the binder names them: 'class:', else Block for the first repeat and <Name>Block after it.
         var repeats = (file.Root.Entries.FirstOrDefault(e => e.Key.Value == "layers")?.Value as Parsing.YamlSequence)?.Items
             .OfType<Parsing.YamlMapping>().Where(m => m.Entries.Any(e => e.Key.Value == "repeat")).ToList() ?? [];
         for (var i = 0; i < repeats.Count; i++)
         {
-            string? Scalar(string key) => (repeats[i].Entries.FirstOrDefault(e => e.Key.Value == key)?.Value as Parsing.YamlScalar)?.Value;
-            types.Add(Scalar("class") ?? (i == 0 ? model.Value + "Block" : model.Value + Names.Pascal(Scalar("name") ?? "h") + "Block"));
+            Parsing.YamlScalar? Scalar(string key) => repeats[i].Entries.FirstOrDefault(e => e.Key.Value == key)?.Value as Parsing.YamlScalar;
+            var named = Scalar("class");
+            types.Add(named is not null ? new(named.Value, named.Span)
+                : new(i == 0 ? model.Value + "Block" : model.Value + Names.Pascal(Scalar("name")?.Value ?? "h") + "Block", repeats[i].Span));
         }
         return new ModelIdentity(model.Value, types.ToEquatableArray(), file.Path, model.Span);
     }

@@ -193,7 +193,7 @@ internal static class ModelEmitter
             EmitInfo(w, model);
             w.Line();
             EmitCountParameters(w, model, model.ParameterTerms, $"public static long CountParameters({config} config)",
-                $"Learnable scalars of a {model.TypeName} built with <paramref name=\"config\"/>, without building it (checked: an overflow throws).");
+                $"Learnable scalars of <see cref=\"{model.TypeName}\"/> built with <paramref name=\"config\"/>, without building it (checked: an overflow throws).");
             w.Line();
             EmitDataMembers(w, model);
             EmitForward(w, model);
@@ -333,7 +333,7 @@ internal static class ModelEmitter
         w.Line();
 
         var csharp = CSharp.ThroughProperty(model);
-        var summary = string.Join(" + ", model.Objective.Select(t => (t.Weight is IntLiteral { Value: 1 } ? "" : Render.Expression(t.Weight) + "·") + (t.Kind == "aux" ? t.Input : $"{t.Kind}({t.Input}{(t.Target is { } x ? ", " + x : "")})")));
+        var summary = string.Join(" + ", model.Objective.Select(t => (t.Weight is IntLiteral { Value: 1 } or FloatLiteral { Value: 1 } ? "" : Render.Expression(t.Weight) + "·") + (t.Kind == "aux" ? t.Input : $"{t.Kind}({t.Input}{(t.Target is { } x ? ", " + x : "")})")));
         w.Doc("summary", $"The training objective: {SourceWriter.Xml(summary)}.");
         var parameters = new[] { $"{OutputType(model)} output" }.Concat(targets.Select(t => $"Tensor {t.Local}"));
         using (w.Open($"public ObjectiveValue Objective({string.Join(", ", parameters)})"))
@@ -542,10 +542,18 @@ internal static class ModelEmitter
         {
             // Every member of the runtime's output record, in order; the ones nothing reads are discarded.
             var kind = LayerKinds.Find(layer.Kind)!;
-            var targets = kind.Outputs.Select(port => kept.FirstOrDefault(o => o.Member == port.MemberName) is { } bound
-                ? Declare(bound.Local!, declared) + bound.Local
-                : "_");
-            w.Line($"({string.Join(", ", targets)}) = {call};{comment}");
+            var members = kind.Outputs.Select(port => kept.FirstOrDefault(o => o.Member == port.MemberName)?.Local).ToList();
+            if (members.All(local => local is null || !declared.Contains(local)))
+            {
+                // All new: var (a, b, _) = …
+                foreach (var local in members) if (local is not null) declared.Add(local);
+                w.Line($"var ({string.Join(", ", members.Select(local => local ?? "_"))}) = {call};{comment}");
+            }
+            else
+            {
+                var targets = members.Select(local => local is null ? "_" : Declare(local, declared) + local);
+                w.Line($"({string.Join(", ", targets)}) = {call};{comment}");
+            }
         }
         foreach (var loss in kept.Where(o => o.Loss is not null))
             w.Line($"context.AddLoss({CSharp.Literal(loss.Loss!)}, {loss.Local});");

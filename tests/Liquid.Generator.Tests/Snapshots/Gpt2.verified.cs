@@ -135,7 +135,7 @@ public sealed partial class Gpt2 : CompiledModel
     /// <inheritdoc/>
     public override long? Context => Config.Context;
 
-    /// <summary>Learnable scalars of a Gpt2 built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
+    /// <summary>Learnable scalars of <see cref="Gpt2"/> built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
     public static long CountParameters(Gpt2Config config) => checked(
         config.VocabSize * config.DModel // wte
         + config.Context * config.DModel // wpe

@@ -124,7 +124,7 @@ public sealed partial class IrregularSensor : CompiledModel
     /// <inheritdoc/>
     public override long? Context => null;
 
-    /// <summary>Learnable scalars of a IrregularSensor built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
+    /// <summary>Learnable scalars of <see cref="IrregularSensor"/> built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
     public static long CountParameters(IrregularSensorConfig config) => checked(
         config.Features * config.Hidden + config.Hidden // encode
         + 2 * config.Hidden // clock
@@ -175,8 +175,8 @@ public sealed partial class IrregularSensor : CompiledModel
         using var context = new ForwardContext(Training, state);
         var x = _encode.Forward(readings); // float[B, T, hidden]
         x = _clock.Forward(x, dt); // float[B, T, hidden]
-        (var states, var summary, _) = _gru.Forward(x, context); // float[B, T, hidden]
-        (var smooth, var activityPenalty) = _activityRegularization.Forward(states); // float[B, T, hidden]
+        var (states, summary, _) = _gru.Forward(x, context); // float[B, T, hidden]
+        var (smooth, activityPenalty) = _activityRegularization.Forward(states); // float[B, T, hidden]
         context.AddLoss("activity_penalty", activityPenalty);
         var forecast = _forecastHead.Forward(smooth); // float[B, T, features]
         var logits = _classifier.Forward(summary); // float[B, classes]
@@ -192,7 +192,7 @@ public sealed partial class IrregularSensor : CompiledModel
     public override ObjectiveValue Objective(ModelOutput output, IReadOnlyDictionary<string, Tensor> targets) =>
         Objective((IrregularSensorOutput)output, RequireTarget(targets, "next_readings"), RequireTarget(targets, "label"));
 
-    /// <summary>The training objective: mse(forecast, next_readings) + 0.5·cross_entropy(logits, label) + 1.0·activity_penalty.</summary>
+    /// <summary>The training objective: mse(forecast, next_readings) + 0.5·cross_entropy(logits, label) + activity_penalty.</summary>
     public ObjectiveValue Objective(IrregularSensorOutput output, Tensor nextReadings, Tensor label)
     {
         using var scope = TensorScope.Enter();

@@ -89,7 +89,7 @@ public sealed partial class Minimal : CompiledModel
     /// <inheritdoc/>
     public override long? Context => null;
 
-    /// <summary>Learnable scalars of a Minimal built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
+    /// <summary>Learnable scalars of <see cref="Minimal"/> built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
     public static long CountParameters(MinimalConfig config) => checked(
         128 // token_embedding
         + 144); // lm_head

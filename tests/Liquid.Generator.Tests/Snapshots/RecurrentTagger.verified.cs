@@ -172,7 +172,7 @@ public sealed partial class RecurrentTagger : CompiledModel
     /// <inheritdoc/>
     public override long? Context => null;
 
-    /// <summary>Learnable scalars of a RecurrentTagger built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
+    /// <summary>Learnable scalars of <see cref="RecurrentTagger"/> built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
     public static long CountParameters(RecurrentTaggerConfig config) => checked(
         config.VocabSize * config.DModel // embed
         + config.ConvOut * (config.DModel / 2) * config.Kernel + config.ConvOut // conv

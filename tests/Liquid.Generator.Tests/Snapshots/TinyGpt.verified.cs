@@ -135,7 +135,7 @@ public sealed partial class TinyGpt : CompiledModel
     /// <inheritdoc/>
     public override long? Context => Config.Context;
 
-    /// <summary>Learnable scalars of a TinyGpt built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
+    /// <summary>Learnable scalars of <see cref="TinyGpt"/> built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
     public static long CountParameters(TinyGptConfig config) => checked(
         config.VocabSize * config.DModel // wte
         + config.Context * config.DModel // wpe

@@ -138,7 +138,7 @@ public sealed partial class TinyLlama : CompiledModel
     /// <inheritdoc/>
     public override long? Context => null;
 
-    /// <summary>Learnable scalars of a TinyLlama built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
+    /// <summary>Learnable scalars of <see cref="TinyLlama"/> built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
     public static long CountParameters(TinyLlamaConfig config) => checked(
         config.VocabSize * config.DModel // embed_tokens
         + config.Layers * TinyLlamaBlock.CountParameters(config, 0) // layers

@@ -143,7 +143,7 @@ public sealed partial class WindowedLm : CompiledModel
     /// <inheritdoc/>
     public override long? Context => null;
 
-    /// <summary>Learnable scalars of a WindowedLm built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
+    /// <summary>Learnable scalars of <see cref="WindowedLm"/> built with <paramref name="config"/>, without building it (checked: an overflow throws).</summary>
     public static long CountParameters(WindowedLmConfig config) => checked(
         config.VocabSize * config.DModel // tok
         + Enumerable.Range(0, checked((int)config.Blocks)).Sum(index => WindowedBlock.CountParameters(config, index)) // blocks

@@ -8,8 +8,8 @@ namespace Liquid.Generator.Tests.Support;
 
 /// <summary>
 /// Runs <see cref="ModelGenerator"/> the way the compiler does, over an in-memory compilation and
-/// in-memory model files. The compilation references nothing but the core library: generated code
-/// names runtime types it cannot resolve, which is irrelevant to what the generator emits.
+/// in-memory model files. The compilation references the core library and the runtime (whose type
+/// names the generator reads); RuntimeCompilation compiles the generated code for real.
 /// </summary>
 internal static class GeneratorHarness
 {
@@ -26,9 +26,12 @@ internal static class GeneratorHarness
 
     private static readonly MetadataReference CoreLibrary = MetadataReference.CreateFromFile(typeof(object).Assembly.Location);
 
+    // The runtime is referenced as a models project references it: the generator reads its type names.
+    private static readonly MetadataReference Runtime = MetadataReference.CreateFromFile(typeof(Liquid.Runtime.Tensor).Assembly.Location);
+
     private static readonly CSharpCompilation Empty = CSharpCompilation.Create("Liquid.Generator.Tests.Input",
         [CSharpSyntaxTree.ParseText("namespace Input; public static class Program { }", ParseOptions, path: "/project/Program.cs")],
-        [CoreLibrary], new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        [CoreLibrary, Runtime], new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
 
     /// <summary>A one-class compilation (shared: compilations are immutable); the generator reads only its options.</summary>
     public static CSharpCompilation Compilation() => Empty;

@@ -30,7 +30,7 @@ internal sealed class AttentionKind : LayerKind
 
     public override IReadOnlyList<PortInfo> Outputs { get; } =
     [
-        new("out", "The attended stream [B, T, C]."),
+        new("out", "The attended stream [B, T, C].", Member: "Output"),
         new("weights", "The attention weights [B, heads, T, S] (S keys, cached ones included), computed only when bound.", Optional: true),
     ];
 

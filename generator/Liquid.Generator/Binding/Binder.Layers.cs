@@ -445,7 +445,7 @@ internal sealed partial class Binder
                 if (!_losses.Contains(name.Value)) _losses.Add(name.Value);
                 value.Exported = true;
             }
-            outputs.Add(new CallOutput(port.MemberName, value.Local, port.Kind == PortKind.Loss ? name?.Value : null));
+            outputs.Add(new CallOutput(port.MemberName, value.Local, port.Kind == PortKind.Loss ? name?.Value : null, type.Display));
             if (isPrimary) primary = value;
         }
         scope.Current = primary;
@@ -456,13 +456,11 @@ internal sealed partial class Binder
         _shapes.Add(new LayerShape(stateName, kind.Name, primary?.Tensor));
         if (layer.Custom is not null) _hasCustom = true;
 
-        var inputTypes = inputs.Select(i => i?.Type?.Display).Where(t => t is not null);
-        var comment = $"{kind.Name}: {string.Join(", ", inputTypes)} → {primary?.Type?.Display}";
         var callInputs = kind.Inputs.Select((port, i) => new CallInput(Names.Camel(port.Name), inputs[i]?.Local)).ToEquatableArray();
         var step = new LayerStep(new LayerSpec(kind.Name, stateName, record.Field,
             layer.Custom is { } custom ? "global::" + custom : kind.RuntimeClass,
             layer.Construction(), callInputs, outputs.ToEquatableArray(),
-            kind.Method(bound.Keys.ToList()), kind.TakesContext, kind.Outputs.Count > 1, primary?.Tensor is { } t ? t.Display : comment));
+            kind.Method(bound.Keys.ToList()), kind.TakesContext, kind.Outputs.Count > 1));
         foreach (var (output, value) in streamOutputs) _streamAssignments.Add((step, output, value));
         return step;
     }

@@ -81,14 +81,13 @@ internal sealed record LayerSpec(
     EquatableArray<CallOutput> Outputs,
     string Method,
     bool TakesContext,
-    bool ReturnsRecord,
-    string Shape);
+    bool ReturnsRecord);
 
 /// <summary>An argument of a layer call: a local, or an absent optional input (<c>name: null</c>).</summary>
 internal sealed record CallInput(string Parameter, string? Local);
 
-/// <summary>An output of a layer call: the runtime record's member, the local it goes to (null: discarded), and for losses the loss name.</summary>
-internal sealed record CallOutput(string Member, string? Local, string? Loss);
+/// <summary>An output of a layer call: the runtime record's member, the local it goes to (null: discarded), for losses the loss name, and its type as a shape comment shows it.</summary>
+internal sealed record CallOutput(string Member, string? Local, string? Loss, string Type);
 
 /// <summary>A repeated block: its generated class, parameters and results, and body.</summary>
 internal sealed record BlockSpec(

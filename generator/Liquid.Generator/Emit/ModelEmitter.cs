@@ -526,8 +526,9 @@ internal static class ModelEmitter
     private static void EmitCall(SourceWriter w, LayerSpec layer, HashSet<string> declared)
     {
         var call = Call(layer, layer.Inputs.Select(i => i.Local is null ? $"{i.Parameter}: null" : i.Local).ToList());
-        var comment = $" // {layer.Shape}";
         var kept = layer.Outputs.Where(o => o.Local is not null).ToList();
+        // The shapes of what the statement keeps (a recurrent layer's final output, say, not its sequence).
+        var comment = kept.Count == 0 ? "" : $" // {string.Join(", ", kept.Where(o => o.Loss is null).Select(o => o.Type).DefaultIfEmpty(kept[0].Type))}";
         if (kept.Count == 0)
         {
             w.Line($"{call};");

@@ -106,7 +106,7 @@ public static partial class Commands
             }
             console.Write(Inspection.LayerTable(built));
             console.WriteLine($"parameters: {Format(built.ParameterCount)}");
-            console.WriteLine($"forward FLOPs per token: {Format(Inspection.FlopsPerToken(built))} (at context {built.Context?.ToString(CultureInfo.InvariantCulture) ?? "n/a"})");
+            console.WriteLine(Inspection.Describe(Inspection.FlopsPerPosition(built), built.Context));
             return 0;
         });
         return command;

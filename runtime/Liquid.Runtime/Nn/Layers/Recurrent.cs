@@ -82,6 +82,19 @@ public abstract class RecurrentBase : Module
 /// <summary>The carried state of an <see cref="Lstm"/>: hidden and cell, each [layers·directions, B, hidden].</summary>
 public sealed record LstmState(Tensor H, Tensor C) : IDisposable
 {
+    /// <summary>
+    /// The same values cut from the autograd graph and owned by no scope (for carrying into the next
+    /// chunk); the caller disposes the copy.
+    /// </summary>
+    public LstmState Detach()
+    {
+        var h = H.Detach();
+        var c = C.Detach();
+        h.Scope?.Detach(h);
+        c.Scope?.Detach(c);
+        return new LstmState(h, c);
+    }
+
     /// <summary>Disposes both tensors.</summary>
     public void Dispose()
     {

@@ -104,6 +104,41 @@ public class FoundationLayerTests
         Assert.Equal(steps, state.Get<KvCache>(layer)!.Length);
     }
 
+    /// <summary>
+    /// Training chunk by chunk with the keys cached: the second chunk's backward neither reaches into the
+    /// first one's (freed) graph nor loses its own keys' gradient; it equals a full pass whose first
+    /// chunk is a constant (truncated backpropagation).
+    /// </summary>
+    [Fact]
+    public void DiffAttentionChunkWithCacheKeepsItsGradients()
+    {
+        using var layer = Attention(new DiffAttentionOptions(Dim: 16, Heads: 4, KvGroups: 2, Window: 4, RopeTheta: 100));
+        using var scope = TensorScope.Enter();
+        var x = Input([2, 9, 16]);
+        Torch.ManualSeed(4);
+        var projection = Tensor.Randn([2, 4, 16], DType.Float64);
+
+        var head = x.Narrow(1, 0, 5);
+        var tail = x.Narrow(1, 5, 4).Detach().RequiresGrad_();
+        using var independent = new ForwardContext(training: false);
+        layer.Forward(Tensor.Cat([head, tail], 1), independent).Narrow(1, 5, 4).Mul(projection).Sum().Backward();
+        var expected = tail.Grad!;
+
+        var chunk = x.Narrow(1, 5, 4).Detach().RequiresGrad_();
+        using var state = new ModelState();
+        using (var first = new ForwardContext(training: false, state))
+        {
+            // Trained too: its backward frees its graph, which the second chunk must not reach into.
+            var firstInput = head.Detach().RequiresGrad_();
+            layer.Forward(firstInput, first).Sum().Backward();
+            layer.ZeroGrad();
+        }
+        state.Position = 5;
+        using var second = new ForwardContext(training: false, state);
+        layer.Forward(chunk, second).Mul(projection).Sum().Backward();
+        TensorAssert.Close(expected, chunk.Grad!, 1e-10, 1e-12);
+    }
+
     /// <summary>λ(0) = exp(0) − exp(0) + λ_init, and the clamp holds λ at its bounds.</summary>
     [Fact]
     public void LambdaFollowsItsReparametrisation()

@@ -61,7 +61,9 @@ public sealed record DiffAttentionOptions(long Dim, long Heads, long KvGroups = 
 /// The seed attended across heads instead of positions and misaligned its overlapping windows; here every
 /// query gets exactly its own W most recent keys.</para>
 /// <para>With <see cref="ForwardContext.State"/>, keys (after RoPE) and values are kept in a
-/// <see cref="KvCache"/> for incremental decoding: new queries continue at the cached length.</para>
+/// <see cref="KvCache"/> for incremental decoding or chunked inputs: new queries continue at the cached
+/// length. Cached keys of earlier calls are constants to autograd (truncated backpropagation); this
+/// call's keys and values keep their gradients.</para>
 /// </remarks>
 public sealed class DiffAttention : Module
 {
@@ -123,7 +125,17 @@ public sealed class DiffAttention : Module
         }
         if (cache is not null)
         {
-            var (keys, values) = cache.Append(Tensor.Cat([k1, k2], -1), v);
+            var current = Tensor.Cat([k1, k2], -1);
+            // The cache keeps constants: a copy with autograd history would chain every later call's
+            // graph to this one's (already freed by its backward). With gradients, this call attends to
+            // its own keys and values, the earlier ones being constants (truncated backpropagation).
+            Tensor keys, values;
+            using (Torch.NoGrad()) (keys, values) = cache.Append(current, v);
+            if (Torch.IsGradEnabled && (current.RequiresGrad || v.RequiresGrad))
+            {
+                (keys, values) = offset == 0 ? (current, v)
+                    : (Tensor.Cat([keys.Narrow(2, 0, offset), current], 2), Tensor.Cat([values.Narrow(2, 0, offset), v], 2));
+            }
             (k1, k2, v) = (keys.Narrow(-1, 0, half), keys.Narrow(-1, half, half), values);
         }
 

@@ -18,7 +18,7 @@ public enum Reduction
 /// Stateless neural-network ops libtorch implements with its own autograd
 /// (<c>torch.nn.functional</c>). Layers in later code compose these.
 /// </summary>
-public static class Functional
+public static partial class Functional
 {
     private static TensorHandle Optional(Tensor? t, string op) => t is null ? TensorHandleNull : t.H(op);
 

@@ -101,7 +101,10 @@ public sealed record LstmState(Tensor H, Tensor C) : ITensorState
     /// <inheritdoc/>
     public IEnumerable<Tensor> Tensors => [H, C];
 
-    /// <summary>A copy cut from the autograd graph and owned by no scope (what the next chunk starts from).</summary>
+    /// <summary>
+    /// The same values cut from the autograd graph and owned by no scope (for carrying into the next
+    /// chunk); the caller disposes the copy.
+    /// </summary>
     public LstmState Detach()
     {
         var h = H.Detach();

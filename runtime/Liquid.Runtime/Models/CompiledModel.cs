@@ -38,7 +38,16 @@ public abstract class CompiledModel : Module
 /// <param name="DefaultParameterCount">Learnable scalars with the default config.</param>
 /// <param name="Create">Builds the model from <c>key=value</c> config overrides (YAML names); throws <see cref="ConfigException"/> for bad values.</param>
 public sealed record ModelInfo(string Name, string TypeName, string Summary, Type ConfigType, long DefaultParameterCount,
-    Func<IReadOnlyDictionary<string, string>, CompiledModel> Create);
+    Func<IReadOnlyDictionary<string, string>, CompiledModel> Create)
+{
+    /// <summary>
+    /// Learnable scalars of the model built from <c>key=value</c> config overrides, computed from the
+    /// config alone (nothing is allocated), so tools can refuse a model too large for the machine
+    /// before building it; throws <see cref="ConfigException"/> for bad values, like <see cref="Create"/>.
+    /// Null when the generator that emitted this entry does not provide it.
+    /// </summary>
+    public Func<IReadOnlyDictionary<string, string>, long>? CountParameters { get; init; }
+}
 
 /// <summary>A config override or combination of values is invalid.</summary>
 public sealed class ConfigException(string message) : Exception(message);

@@ -1,0 +1,183 @@
+using System.Text.Json.Nodes;
+using Liquid.Harness.Cli;
+using Liquid.Harness.Tests.EndToEnd;
+using Liquid.Runtime;
+using Liquid.Runtime.Models;
+using Liquid.Runtime.Nn;
+
+namespace Liquid.Harness.Tests.Reliability;
+
+/// <summary>A config for <see cref="FakeModel"/>: two integer values with defaults, built from overrides like a generated one.</summary>
+public sealed record FakeConfig
+{
+    public long Width { get; init; } = 8;
+    public long Layers { get; init; } = 2;
+    public double Dropout { get; init; } = 0.1;
+
+    public static FakeConfig FromOverrides(IReadOnlyDictionary<string, string> overrides)
+    {
+        var config = new FakeConfig();
+        foreach (var (name, text) in overrides)
+        {
+            config = name switch
+            {
+                "width" => config with { Width = ConfigValue.ParseInt(name, text) },
+                "layers" => config with { Layers = ConfigValue.ParseInt(name, text) },
+                "dropout" => config with { Dropout = ConfigValue.ParseFloat(name, text) },
+                _ => throw new ConfigException($"no config value '{name}'"),
+            };
+        }
+        if (config.Width < 1) throw new ConfigException($"width must be at least 1, not {config.Width}");
+        return config;
+    }
+}
+
+/// <summary>
+/// A model whose forward pass keeps a known number of bytes alive: a float32 [B, T, 65536] tensor
+/// (256 KiB per token) when built linear, a [B, T, T, 16] one (64·T² bytes per sequence, like
+/// attention scores of 16 heads) when quadratic. Large, so the few KiB the runtime's own threads
+/// allocate or free meanwhile stay small beside them.
+/// </summary>
+public sealed class FakeModel : CompiledModel
+{
+    public static readonly ModelInfo Entry = new("fake", "Fake", "test", typeof(FakeConfig), 1000, _ => new FakeModel(false));
+
+    private readonly bool _quadratic;
+
+    public FakeModel(bool quadratic)
+    {
+        _quadratic = quadratic;
+        RegisterParameter("weight", Tensor.Ones([1])); // one float32: 4 bytes of gradient, 8 of Adam state
+    }
+
+    public override ModelInfo Info => Entry;
+    public override TrainingRecipe Recipe => new();
+    public override long? Context => null;
+
+    public override ModelOutput Run(IReadOnlyDictionary<string, Tensor> inputs, ModelState? state = null)
+    {
+        var tokens = inputs["tokens"];
+        long b = tokens.Size(0), t = tokens.Size(1);
+        return new ModelOutput(Tensor.Ones(_quadratic ? [b, t, t, 16] : [b, t, 65536]));
+    }
+
+    public override Tensor Loss(ModelOutput output, Tensor targets) => output.Output.Mean();
+}
+
+/// <summary>
+/// The memory guard: parameter estimates before a model exists (exact when the catalog counts them,
+/// an upper bound otherwise), the activation probe against allocations of known size, refusals
+/// with their numbers, and the command line refusing absurd sizes before allocating anything.
+/// </summary>
+[Collection(CliCollection.Name)]
+public sealed class MemoryGuardTests : RunFolder
+{
+    private static readonly Dictionary<string, string> None = new();
+
+    [Fact]
+    public void AnExactCountComesFromTheCatalog()
+    {
+        var info = FakeModel.Entry with { CountParameters = o => 1000 * FakeConfig.FromOverrides(o).Layers };
+        var estimate = MemoryGuard.EstimateParameters(info, new Dictionary<string, string> { ["layers"] = "7" })!.Value;
+        Assert.Equal(new MemoryGuard.ParameterEstimate(7000, true), estimate);
+
+        MemoryGuard.CheckModel(info, new Dictionary<string, string> { ["layers"] = "7" }, 4, "for its weights", false, _ => { }, available: 28_000);
+        var refused = Assert.Throws<ConfigException>(() =>
+            MemoryGuard.CheckModel(info, new Dictionary<string, string> { ["layers"] = "7" }, 4, "for its weights", false, _ => { }, available: 27_999));
+        Assert.Equal("fake with layers=7 needs 27 KB for its weights (7,000 parameters × 4 bytes); this machine has 27 KB available. Use a smaller config, or pass --allow-oversubscribe to try anyway", refused.Message);
+
+        var warnings = new List<string>();
+        MemoryGuard.CheckModel(info, new Dictionary<string, string> { ["layers"] = "7" }, 4, "for its weights", true, warnings.Add, available: 27_999);
+        Assert.EndsWith("going on because of --allow-oversubscribe", Assert.Single(warnings));
+    }
+
+    [Fact]
+    public void WithoutACountTheBoundScalesEachLargerValueSquared()
+    {
+        Assert.Equal(new MemoryGuard.ParameterEstimate(1000, true), MemoryGuard.EstimateParameters(FakeModel.Entry, None));
+        // width 8 → 24 (×9) and layers 2 → 4 (×4); smaller values and floats do not shrink the bound.
+        var estimate = MemoryGuard.EstimateParameters(FakeModel.Entry, new Dictionary<string, string> { ["width"] = "24", ["layers"] = "4", ["dropout"] = "0.5" });
+        Assert.Equal(new MemoryGuard.ParameterEstimate(36_000, false), estimate);
+        Assert.Equal(1000, MemoryGuard.EstimateParameters(FakeModel.Entry, new Dictionary<string, string> { ["layers"] = "1" })!.Value.Count);
+        // The config is validated on the way, with its own message.
+        Assert.Equal("width must be at least 1, not 0", Assert.Throws<ConfigException>(() => MemoryGuard.EstimateParameters(FakeModel.Entry, new Dictionary<string, string> { ["width"] = "0" })).Message);
+    }
+
+    [Theory]
+    [InlineData("layers=8")]
+    [InlineData("d_model=256")]
+    [InlineData("d_model=64,layers=3,heads=2")]
+    [InlineData("vocab_size=1000,context=256")]
+    public void TheBoundIsNeverBelowTheRealCount(string sets)
+    {
+        var overrides = sets.Split(',').ToDictionary(s => s.Split('=')[0], s => s.Split('=')[1]);
+        var info = global::Liquid.Harness.Training.Catalog.Find("tiny-gpt");
+        var estimate = MemoryGuard.EstimateParameters(info, overrides)!.Value;
+        using var model = info.Create(overrides);
+        Assert.InRange(model.ParameterCount, 1, estimate.Count);
+    }
+
+    [Fact]
+    public void TheProbeMeasuresWhatTheForwardPassKeeps()
+    {
+        using var model = new FakeModel(quadratic: false);
+        var bytes = MemoryGuard.ActivationBytesPerSequence(model, 16, double.MaxValue, out var extrapolated);
+        Assert.False(extrapolated);
+        const double expected = 16 * 65536 * 4; // the [1, 16, 65536] float32 output: 4 MiB
+        Assert.InRange(bytes, expected - 64 * 1024, expected + 64 * 1024);
+    }
+
+    [Fact]
+    public void LongContextsAreExtrapolatedBeforeTheyAreRun()
+    {
+        using var model = new FakeModel(quadratic: true);
+        // 64·T² bytes: 1 GiB at T = 4096, over a budget of 1 MiB, so only 32, 64 and 128 are run.
+        var bytes = MemoryGuard.ActivationBytesPerSequence(model, 4096, budget: 1 << 20, out var extrapolated);
+        Assert.True(extrapolated);
+        Assert.InRange(bytes, 64.0 * 4096 * 4096 * 0.95, 64.0 * 4096 * 4096 * 1.05);
+    }
+
+    [Fact]
+    public void ABatchThatDoesNotFitIsRefusedWithTheBatchThatWould()
+    {
+        using var model = new FakeModel(quadratic: false);
+        var perSequence = MemoryGuard.ActivationBytesPerSequence(model, 16, double.MaxValue, out _);
+        var available = 64L << 20; // 64 MiB: 10 sequences of 4 MiB × 1.5
+        var fits = (long)Math.Floor((available - 12.0) / (perSequence * MemoryGuard.BackwardFactor)); // one float32 parameter: 4 + 8 bytes
+        MemoryGuard.CheckTraining(model, (int)fits, 16, 8, "training fake", false, _ => { }, available);
+        var refused = Assert.Throws<ConfigException>(() => MemoryGuard.CheckTraining(model, 1000, 16, 8, "training fake", false, _ => { }, available));
+        Assert.StartsWith("training fake with batch 1,000 × context 16 needs about", refused.Message);
+        Assert.Contains($"Use --batch {fits} or less", refused.Message);
+    }
+
+    [Fact]
+    public void AbsurdSizesAreRefusedBeforeAnythingIsAllocated()
+    {
+        var live = Torch.LiveTensors;
+        var inspect = Liquid("inspect", "tiny-gpt", "--set", "layers=100000");
+        Assert.Equal(1, inspect.Code);
+        Assert.Equal(live, Torch.LiveTensors); // no model was built
+        Assert.Matches(@"^liquid: error: tiny-gpt with layers=100000 may need up to [0-9.]+ PB for its weights \(up to [0-9.e]+ parameters × 4 bytes, an upper bound scaled from the 842,496 of the default config\); this machine has [0-9.]+ [KMGT]B available\. Use a smaller config, or pass --allow-oversubscribe to try anyway$", inspect.Error.Trim());
+
+        foreach (var args in new string[][]
+        {
+            ["train", "tiny-gpt", "--set", "d_model=32", "--set", "layers=1", "--set", "heads=2", "--context", "16", "--batch", "10000000", "--steps", "2", "--data", Corpus, "--out", Path.Combine(Folder, "run")],
+            ["bench", "tiny-gpt", "--batch", "100000", "--seconds", "0.1"],
+        })
+        {
+            var result = Liquid(args);
+            Assert.Equal(1, result.Code);
+            Assert.Matches(@"^liquid: error: (training|benchmarking) tiny-gpt with batch [0-9,]+ × context [0-9]+ needs about .* available\. Use --batch [0-9,]+ or less .*, or pass --allow-oversubscribe to try anyway$", result.Error.Trim());
+        }
+    }
+
+    [Fact]
+    public void ThreadsAreClampedToTheCores()
+    {
+        var result = Liquid("bench", "tiny-gpt", "--set", "d_model=32", "--set", "layers=1", "--set", "heads=2", "--batch", "2", "--context", "16", "--seconds", "0.1", "--threads", "10000", "--json");
+        Assert.True(result.Code == 0, result.Error);
+        var cores = Environment.ProcessorCount;
+        Assert.Equal($"liquid: --threads 10000 is more than the {cores} core{(cores == 1 ? "" : "s")} this process can use; using {cores}", result.Error.Trim());
+        Assert.Equal(cores, JsonNode.Parse(result.Output.Trim().Split('\n').Last())!["threads"]!.GetValue<int>());
+    }
+}

@@ -70,7 +70,7 @@ public sealed class FakeModel : CompiledModel
 /// with their numbers, and the command line refusing absurd sizes before allocating anything.
 /// </summary>
 [Collection(CliCollection.Name)]
-public sealed class MemoryGuardTests : RunFolder
+public sealed class MemoryGuardTests(Xunit.Abstractions.ITestOutputHelper log) : RunFolder
 {
     private static readonly Dictionary<string, string> None = new();
 
@@ -142,12 +142,60 @@ public sealed class MemoryGuardTests : RunFolder
     {
         using var model = new FakeModel(quadratic: false);
         var perSequence = MemoryGuard.ActivationBytesPerSequence(model, 16, double.MaxValue, out _);
-        var available = 64L << 20; // 64 MiB: 10 sequences of 4 MiB × 1.5
+        var available = 64L << 20; // 64 MiB: 12 sequences of 4 MiB × 1.25
         var fits = (long)Math.Floor((available - 12.0) / (perSequence * MemoryGuard.BackwardFactor)); // one float32 parameter: 4 + 8 bytes
         MemoryGuard.CheckTraining(model, (int)fits, 16, 8, "training fake", false, _ => { }, available);
         var refused = Assert.Throws<ConfigException>(() => MemoryGuard.CheckTraining(model, 1000, 16, 8, "training fake", false, _ => { }, available));
         Assert.StartsWith("training fake with batch 1,000 × context 16 needs about", refused.Message);
         Assert.Contains($"Use --batch {fits} or less", refused.Message);
+    }
+
+    /// <summary>
+    /// The probe (forward on one sequence) times the batch times <see cref="MemoryGuard.BackwardFactor"/>
+    /// must cover the peak of a real training step: forward, loss, backward and an AdamW step, with
+    /// the native heap sampled by a second thread throughout (a sampler can miss a short peak, never
+    /// invent one). The gradients, freed by zero_grad and made again by backward, are the guard's
+    /// fixed part and are subtracted.
+    /// </summary>
+    [Theory]
+    [InlineData("tiny-gpt", "", 4, 128)]
+    [InlineData("tiny-gpt", "d_model=256,heads=8,layers=2,context=256", 2, 256)]
+    [InlineData("tiny-llama", "", 2, 128)]
+    public void TheBackwardFactorCoversARealTrainingStep(string name, string sets, int batch, int context)
+    {
+        var overrides = sets.Length == 0 ? new Dictionary<string, string>() : sets.Split(',').ToDictionary(s => s.Split('=')[0], s => s.Split('=')[1]);
+        using var model = global::Liquid.Harness.Training.Catalog.Create(name, overrides);
+        using var optimizer = new AdamW(ParameterGroups.DecayAndNoDecay(model, 1e-3, 0.1), new AdamOptions(1e-3));
+        var vocab = model.NamedModules().Select(m => m.Module).OfType<Embedding>().First().Options.Count;
+        void Step(int rows)
+        {
+            using var scope = TensorScope.Enter();
+            var tokens = Tensor.RandInt(0, vocab, [rows, context]);
+            using var output = model.Run(new Dictionary<string, Tensor> { ["tokens"] = tokens });
+            model.Loss(output, Tensor.RandInt(0, vocab, [rows, context])).Backward();
+            optimizer.Step();
+            optimizer.ZeroGrad();
+        }
+        Step(1); // Adam's state exists from here on, as in training
+        var perSequence = MemoryGuard.ActivationBytesPerSequence(model, context, double.MaxValue, out _);
+        var gradients = model.Parameters().Sum(p => p.NumElements * 4L);
+
+        var before = NativeHeap.BytesInUse!.Value;
+        var peak = before;
+        var sampling = true;
+        var sampler = new Thread(() =>
+        {
+            while (Volatile.Read(ref sampling)) peak = Math.Max(peak, NativeHeap.BytesInUse!.Value);
+        });
+        sampler.Start();
+        Step(batch);
+        Volatile.Write(ref sampling, false);
+        sampler.Join();
+
+        var ratio = (peak - before - gradients) / (perSequence * batch);
+        log.WriteLine(System.FormattableString.Invariant($"{name} {sets} B={batch} T={context}: probe {perSequence / 1048576:F2} MiB/sequence, step peak {(peak - before) / 1048576.0:F2} MiB, gradients {gradients / 1048576.0:F2} MiB, ratio {ratio:F2}"));
+        Assert.True(ratio <= MemoryGuard.BackwardFactor, $"the step's activations peaked at {ratio:F2} × the probe");
+        Assert.True(ratio > 0.5, $"the probe ({perSequence} bytes) should not be far above what a step uses ({ratio:F2})");
     }
 
     [Fact]

@@ -67,16 +67,25 @@ public static class CheckpointRecovery
     {
         var target = Path.Combine(parent, name);
         if (Directory.Exists(target) || !Directory.Exists(parent)) return null;
-        if (RunLock.HeldByAnother(parent, out _))
+        RunLock.Attempt attempt;
+        try
+        {
+            attempt = RunLock.TryAcquire(parent);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A folder we may not write (no lock file can be made): read the candidate where it lies.
+            return Candidates(parent, name).FirstOrDefault()?.Path;
+        }
+        using var held = attempt.Lock;
+        if (held is null)
         {
             // The run writing this folder is between its two moves right now (a few microseconds):
             // give it the moment, then read the candidate where it lies rather than race the run.
-            for (var attempt = 0; attempt < 20 && !Directory.Exists(target); attempt++) Thread.Sleep(25);
-            if (Directory.Exists(target)) return target;
-            return Candidates(parent, name).FirstOrDefault()?.Path;
+            for (var wait = 0; wait < 20 && !Directory.Exists(target); wait++) Thread.Sleep(25);
+            return Directory.Exists(target) ? target : Candidates(parent, name).FirstOrDefault()?.Path;
         }
-        using var held = RunLock.TryAcquire(parent).Lock;
-        if (held is null || Directory.Exists(target)) return Directory.Exists(target) ? target : null;
+        if (Directory.Exists(target)) return target;
         var best = Candidates(parent, name).FirstOrDefault();
         if (best is null) return null;
         Directory.Move(best.Path, target);

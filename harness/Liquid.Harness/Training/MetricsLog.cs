@@ -34,6 +34,8 @@ public sealed class MetricsLog : IDisposable
                 }
             }
         }
+        // Copies a kill left half-written; the run holds its folder's lock, so none is in use.
+        foreach (var stale in Directory.EnumerateFiles(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileName(path) + ".tmp-*")) File.Delete(stale);
         var temporary = path + $".tmp-{Environment.ProcessId}";
         File.WriteAllLines(temporary, kept);
         File.Move(temporary, path, overwrite: true);

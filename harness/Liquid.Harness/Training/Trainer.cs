@@ -171,9 +171,15 @@ public sealed class Trainer
             var rate = (plateau?.Rate ?? schedule.LearningRate(step)) * scale;
             optimizer.SetLearningRate(rate);
             var started = clock.Elapsed;
+            var dataAtStart = batcher.State;
+            var rngAtStart = s.Accumulate > 1 ? Torch.GetRngState() : null;
             if (AccumulatedLoss(model, batcher, s, device, cancellation) is not { } loss)
             {
-                optimizer.ZeroGrad(); // interrupted between micro-batches: the step is abandoned
+                // Interrupted between micro-batches: the step is abandoned, and the data position and
+                // RNG go back to its start, so the checkpoint resumes exactly where the run stood.
+                optimizer.ZeroGrad();
+                batcher = new Batcher(corpus, s.Batch, s.Context, dataAtStart);
+                if (rngAtStart is not null) Torch.SetRngState(rngAtStart);
                 outcome = TrainOutcome.Interrupted;
                 break;
             }

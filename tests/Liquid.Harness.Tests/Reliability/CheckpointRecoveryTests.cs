@@ -50,6 +50,32 @@ public sealed class CheckpointRecoveryTests : RunFolder
     }
 
     [Fact]
+    public void WhileAnotherProcessHoldsTheFolderTheCandidateIsReadWhereItLies()
+    {
+        var run = TrainedRun();
+        var old = Path.Combine(run, $".latest.old-{DeadPid()}");
+        Directory.Move(Path.Combine(run, "latest"), old);
+        // Another process holds the run's lock (flock(1), as a training run would): moving folders
+        // under a live run would race its save, so the reader takes the old folder as it is.
+        using var holder = Process.Start(new ProcessStartInfo("flock", [Path.Combine(run, RunLock.FileName), "sleep", "120"]) { UseShellExecute = false })!;
+        try
+        {
+            var deadline = Stopwatch.StartNew();
+            while (!RunLock.HeldByAnother(run, out _) && deadline.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(20);
+            var result = Liquid("eval", run, "--json");
+            Assert.True(result.Code == 0, result.Error);
+            Assert.DoesNotContain("recovered", result.Error);
+            Assert.True(Directory.Exists(old));
+            Assert.False(Directory.Exists(Path.Combine(run, "latest")));
+        }
+        finally
+        {
+            holder.Kill(entireProcessTree: true);
+            holder.WaitForExit();
+        }
+    }
+
+    [Fact]
     public void TheNewestCompleteCandidateWinsAndAnIncompleteOneIsNotTrusted()
     {
         var run = TrainedRun();

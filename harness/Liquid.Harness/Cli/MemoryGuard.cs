@@ -74,7 +74,17 @@ internal static class MemoryGuard
     /// </summary>
     public static ParameterEstimate? EstimateParameters(ModelInfo info, IReadOnlyDictionary<string, string> overrides)
     {
-        if (info.CountParameters is { } count) return new ParameterEstimate(count(overrides), true);
+        if (info.CountParameters is { } count)
+        {
+            try
+            {
+                return new ParameterEstimate(count(overrides), true);
+            }
+            catch (OverflowException)
+            {
+                return new ParameterEstimate(long.MaxValue, true); // more than 64 bits count: certainly too large
+            }
+        }
         var fromOverrides = info.ConfigType.GetMethod("FromOverrides", BindingFlags.Public | BindingFlags.Static, [typeof(IReadOnlyDictionary<string, string>)]);
         if (fromOverrides is null || info.ConfigType.GetConstructor(Type.EmptyTypes) is null) return null;
         object config;
@@ -115,9 +125,10 @@ internal static class MemoryGuard
         if (need <= free) return;
         var settings = overrides.Count == 0 ? "" : " with " + string.Join(" ", overrides.Select(p => $"{p.Key}={p.Value}"));
         var count = estimate.Exact
-            ? $"{Commands.Format(estimate.Count)} parameters × {bytesPerParameter} bytes"
+            ? estimate.Count == long.MaxValue ? "more parameters than a 64-bit count holds" : $"{Commands.Format(estimate.Count)} parameters × {bytesPerParameter} bytes"
             : $"up to {Count(estimate.Count)} parameters × {bytesPerParameter} bytes, an upper bound scaled from the {Commands.Format(info.DefaultParameterCount)} of the default config";
-        var message = $"{info.Name}{settings} {(estimate.Exact ? "needs" : "may need")} {(estimate.Exact ? "" : "up to ")}{Bytes(need)} {purpose} ({count}); "
+        var size = need == long.MaxValue ? "more than 8 EB" : Bytes(need);
+        var message = $"{info.Name}{settings} {(estimate.Exact ? "needs" : "may need")} {(estimate.Exact ? "" : "up to ")}{size} {purpose} ({count}); "
             + $"this machine has {Bytes(free.Value)} available";
         Refuse(message + ". Use a smaller config", insist, warn);
     }
@@ -130,12 +141,35 @@ internal static class MemoryGuard
     public static void CheckTraining(CompiledModel model, int batch, int context, int optimizerBytesPerParameter, string what,
         bool insist, Action<string> warn, long? available = null)
     {
+        var gradients = model.Parameters().Sum(p => p.NumElements * p.DType.SizeOf());
+        var fixedBytes = gradients + model.ParameterCount * optimizerBytesPerParameter;
+        var rng = Torch.GetRngState();
+        var training = model.Training;
+        model.Train();
+        try
+        {
+            CheckStep(fixedBytes, t => ForwardOneSequence(model, t), batch, context, what, insist, warn, available);
+        }
+        finally
+        {
+            // The probe's dropout drew from the RNG: restored, so training is bit-for-bit what it would be without it.
+            if (!training) model.Eval();
+            Torch.SetRngState(rng);
+        }
+    }
+
+    /// <summary>
+    /// The check of <see cref="CheckTraining"/> for any forward pass: <paramref name="forward"/> runs
+    /// one sequence of the given length and returns what keeps its activations alive;
+    /// <paramref name="fixedBytes"/> are the gradients and optimizer state.
+    /// </summary>
+    public static void CheckStep(long fixedBytes, Func<int, IDisposable> forward, int batch, int context, string what,
+        bool insist, Action<string> warn, long? available = null)
+    {
         var free = available ?? AvailableBytes();
         if (free is null) return;
-        var parameterBytes = model.Parameters().Sum(p => p.NumElements * p.DType.SizeOf());
-        var fixedBytes = parameterBytes + model.ParameterCount * optimizerBytesPerParameter; // gradients + optimizer state
-        // A forward pass on one sequence may itself not fit (a huge context): probe a short one first.
-        var perSequence = ActivationBytesPerSequence(model, context, free.Value - fixedBytes, out var extrapolated);
+        // A forward pass on one sequence may itself not fit (a huge context): probe short ones first.
+        var perSequence = ActivationBytesPerSequence(forward, context, free.Value - fixedBytes, out var extrapolated);
         var perStep = perSequence * BackwardFactor;
         var need = fixedBytes + perStep * batch;
         if (need <= free) return;
@@ -148,55 +182,67 @@ internal static class MemoryGuard
     }
 
     /// <summary>
-    /// Native heap held by the autograd graph of one sequence of <paramref name="context"/> tokens in
-    /// training mode, while its loss is alive. Contexts above 128 are first extrapolated from 32, 64
-    /// and 128 tokens (c + a·T + b·T², attention's scores being the T² part, small bookkeeping the
-    /// constant); when even one sequence would not fit in <paramref name="budget"/>, the
-    /// extrapolation is returned instead of running it. The RNG state is restored afterwards, so the
-    /// probe leaves training bit-for-bit unchanged.
+    /// Native heap held by what <paramref name="forward"/> returns for one sequence of
+    /// <paramref name="context"/> tokens (for a model: its autograd graph while the loss is alive).
+    /// Contexts above 128 are first extrapolated from 32, 64 and 128 tokens (c + a·T + b·T²,
+    /// attention's scores being the T² part, small bookkeeping the constant); when even one sequence
+    /// would not fit in <paramref name="budget"/>, the extrapolation is returned instead of running it.
     /// </summary>
-    public static double ActivationBytesPerSequence(CompiledModel model, int context, double budget, out bool extrapolated)
+    public static double ActivationBytesPerSequence(Func<int, IDisposable> forward, int context, double budget, out bool extrapolated)
     {
         extrapolated = false;
         if (NativeHeap.BytesInUse is null) return 0;
-        var rng = Torch.GetRngState();
-        var training = model.Training;
-        model.Train();
+        // The first pass also JIT-compiles code and fills caches, which allocate natively too: not counted.
+        Measure(forward, Math.Min(context, 8));
+        if (context > 128)
+        {
+            double a1 = Measure(forward, 32), a2 = Measure(forward, 64), a3 = Measure(forward, 128);
+            double d1 = a2 - a1, d2 = a3 - a2;
+            var b = Math.Max(0, (d2 - 2 * d1) / 6144);
+            var a = Math.Max(0, (d1 - 3072 * b) / 32);
+            var c = Math.Max(0, a1 - 32 * a - 1024 * b);
+            var predicted = Math.Max(a3, c + a * context + b * (double)context * context);
+            if (predicted * BackwardFactor > budget)
+            {
+                extrapolated = true;
+                return predicted;
+            }
+        }
+        return Measure(forward, context);
+    }
+
+    /// <summary>One sequence of zeros through <paramref name="model"/> and its loss; disposing frees the graph.</summary>
+    public static IDisposable ForwardOneSequence(CompiledModel model, int context)
+    {
+        var scope = TensorScope.Enter();
         try
         {
-            // The first pass also JIT-compiles code and fills caches, which allocate natively too: not counted.
-            Measure(model, Math.Min(context, 8));
-            if (context > 128)
-            {
-                double a1 = Measure(model, 32), a2 = Measure(model, 64), a3 = Measure(model, 128);
-                double d1 = a2 - a1, d2 = a3 - a2;
-                var b = Math.Max(0, (d2 - 2 * d1) / 6144);
-                var a = Math.Max(0, (d1 - 3072 * b) / 32);
-                var c = Math.Max(0, a1 - 32 * a - 1024 * b);
-                var predicted = Math.Max(a3, c + a * context + b * (double)context * context);
-                if (predicted * BackwardFactor > budget)
-                {
-                    extrapolated = true;
-                    return predicted;
-                }
-            }
-            return Measure(model, context);
+            var tokens = Tensor.Zeros([1, context], DType.Int64);
+            var output = model.Run(new Dictionary<string, Tensor> { ["tokens"] = tokens });
+            var loss = model.Loss(output, Tensor.Zeros([1, context], DType.Int64));
+            return new Held(scope, output, loss);
         }
-        finally
+        catch
         {
-            if (!training) model.Eval();
-            Torch.SetRngState(rng);
+            scope.Dispose();
+            throw;
         }
     }
 
-    private static long Measure(CompiledModel model, int context)
+    private sealed class Held(TensorScope scope, ModelOutput output, Tensor loss) : IDisposable
+    {
+        public void Dispose()
+        {
+            loss.Dispose();
+            output.Dispose();
+            scope.Dispose();
+        }
+    }
+
+    private static long Measure(Func<int, IDisposable> forward, int context)
     {
         var before = NativeHeap.BytesInUse!.Value;
-        using var scope = TensorScope.Enter();
-        var tokens = Tensor.Zeros([1, context], DType.Int64);
-        var targets = Tensor.Zeros([1, context], DType.Int64);
-        using var output = model.Run(new Dictionary<string, Tensor> { ["tokens"] = tokens });
-        using var loss = model.Loss(output, targets);
+        using var alive = forward(context);
         return Math.Max(0, NativeHeap.BytesInUse!.Value - before);
     }
 

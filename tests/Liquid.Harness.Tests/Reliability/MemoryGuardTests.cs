@@ -7,7 +7,7 @@ using Liquid.Runtime.Nn;
 
 namespace Liquid.Harness.Tests.Reliability;
 
-/// <summary>A config for <see cref="FakeModel"/>: two integer values with defaults, built from overrides like a generated one.</summary>
+/// <summary>A config for <see cref="FakeForward.Entry"/>: two integer values with defaults, built from overrides like a generated one.</summary>
 public sealed record FakeConfig
 {
     public long Width { get; init; } = 8;
@@ -33,35 +33,17 @@ public sealed record FakeConfig
 }
 
 /// <summary>
-/// A model whose forward pass keeps a known number of bytes alive: a float32 [B, T, 65536] tensor
-/// (256 KiB per token) when built linear, a [B, T, T, 16] one (64·T² bytes per sequence, like
-/// attention scores of 16 heads) when quadratic. Large, so the few KiB the runtime's own threads
-/// allocate or free meanwhile stay small beside them.
+/// Forward passes that keep a known number of bytes alive: a float32 [1, T, 65536] tensor (256 KiB
+/// per token), or a [1, T, T, 16] one (64·T² bytes per sequence, like attention scores of 16 heads).
+/// Large, so the few KiB the runtime's own threads allocate or free meanwhile stay small beside them.
 /// </summary>
-public sealed class FakeModel : CompiledModel
+internal static class FakeForward
 {
-    public static readonly ModelInfo Entry = new("fake", "Fake", "test", typeof(FakeConfig), 1000, _ => new FakeModel(false));
+    public static readonly ModelInfo Entry = new("fake", "Fake", "test", typeof(FakeConfig), 1000, _ => throw new NotSupportedException("never built"));
 
-    private readonly bool _quadratic;
+    public static IDisposable Linear(int context) => Tensor.Ones([1, context, 65536]);
 
-    public FakeModel(bool quadratic)
-    {
-        _quadratic = quadratic;
-        RegisterParameter("weight", Tensor.Ones([1])); // one float32: 4 bytes of gradient, 8 of Adam state
-    }
-
-    public override ModelInfo Info => Entry;
-    public override TrainingRecipe Recipe => new();
-    public override long? Context => null;
-
-    public override ModelOutput Run(IReadOnlyDictionary<string, Tensor> inputs, ModelState? state = null)
-    {
-        var tokens = inputs["tokens"];
-        long b = tokens.Size(0), t = tokens.Size(1);
-        return new ModelOutput(Tensor.Ones(_quadratic ? [b, t, t, 16] : [b, t, 65536]));
-    }
-
-    public override Tensor Loss(ModelOutput output, Tensor targets) => output.Output.Mean();
+    public static IDisposable Quadratic(int context) => Tensor.Ones([1, context, context, 16]);
 }
 
 /// <summary>
@@ -77,7 +59,7 @@ public sealed class MemoryGuardTests(Xunit.Abstractions.ITestOutputHelper log) :
     [Fact]
     public void AnExactCountComesFromTheCatalog()
     {
-        var info = FakeModel.Entry with { CountParameters = o => 1000 * FakeConfig.FromOverrides(o).Layers };
+        var info = FakeForward.Entry with { CountParameters = o => 1000 * FakeConfig.FromOverrides(o).Layers };
         var estimate = MemoryGuard.EstimateParameters(info, new Dictionary<string, string> { ["layers"] = "7" })!.Value;
         Assert.Equal(new MemoryGuard.ParameterEstimate(7000, true), estimate);
 
@@ -92,15 +74,23 @@ public sealed class MemoryGuardTests(Xunit.Abstractions.ITestOutputHelper log) :
     }
 
     [Fact]
+    public void ACountTooLargeFor64BitsIsRefused()
+    {
+        var info = FakeForward.Entry with { CountParameters = _ => throw new OverflowException() };
+        var refused = Assert.Throws<ConfigException>(() => MemoryGuard.CheckModel(info, new Dictionary<string, string> { ["width"] = "1e18" }, 4, "for its weights", false, _ => { }, available: 1L << 40));
+        Assert.Equal("fake with width=1e18 needs more than 8 EB for its weights (more parameters than a 64-bit count holds); this machine has 1.0 TB available. Use a smaller config, or pass --allow-oversubscribe to try anyway", refused.Message);
+    }
+
+    [Fact]
     public void WithoutACountTheBoundScalesEachLargerValueSquared()
     {
-        Assert.Equal(new MemoryGuard.ParameterEstimate(1000, true), MemoryGuard.EstimateParameters(FakeModel.Entry, None));
+        Assert.Equal(new MemoryGuard.ParameterEstimate(1000, true), MemoryGuard.EstimateParameters(FakeForward.Entry, None));
         // width 8 → 24 (×9) and layers 2 → 4 (×4); smaller values and floats do not shrink the bound.
-        var estimate = MemoryGuard.EstimateParameters(FakeModel.Entry, new Dictionary<string, string> { ["width"] = "24", ["layers"] = "4", ["dropout"] = "0.5" });
+        var estimate = MemoryGuard.EstimateParameters(FakeForward.Entry, new Dictionary<string, string> { ["width"] = "24", ["layers"] = "4", ["dropout"] = "0.5" });
         Assert.Equal(new MemoryGuard.ParameterEstimate(36_000, false), estimate);
-        Assert.Equal(1000, MemoryGuard.EstimateParameters(FakeModel.Entry, new Dictionary<string, string> { ["layers"] = "1" })!.Value.Count);
+        Assert.Equal(1000, MemoryGuard.EstimateParameters(FakeForward.Entry, new Dictionary<string, string> { ["layers"] = "1" })!.Value.Count);
         // The config is validated on the way, with its own message.
-        Assert.Equal("width must be at least 1, not 0", Assert.Throws<ConfigException>(() => MemoryGuard.EstimateParameters(FakeModel.Entry, new Dictionary<string, string> { ["width"] = "0" })).Message);
+        Assert.Equal("width must be at least 1, not 0", Assert.Throws<ConfigException>(() => MemoryGuard.EstimateParameters(FakeForward.Entry, new Dictionary<string, string> { ["width"] = "0" })).Message);
     }
 
     [Theory]
@@ -120,8 +110,7 @@ public sealed class MemoryGuardTests(Xunit.Abstractions.ITestOutputHelper log) :
     [Fact]
     public void TheProbeMeasuresWhatTheForwardPassKeeps()
     {
-        using var model = new FakeModel(quadratic: false);
-        var bytes = MemoryGuard.ActivationBytesPerSequence(model, 16, double.MaxValue, out var extrapolated);
+        var bytes = MemoryGuard.ActivationBytesPerSequence(FakeForward.Linear, 16, double.MaxValue, out var extrapolated);
         Assert.False(extrapolated);
         const double expected = 16 * 65536 * 4; // the [1, 16, 65536] float32 output: 4 MiB
         Assert.InRange(bytes, expected - 64 * 1024, expected + 64 * 1024);
@@ -130,9 +119,8 @@ public sealed class MemoryGuardTests(Xunit.Abstractions.ITestOutputHelper log) :
     [Fact]
     public void LongContextsAreExtrapolatedBeforeTheyAreRun()
     {
-        using var model = new FakeModel(quadratic: true);
         // 64·T² bytes: 1 GiB at T = 4096, over a budget of 1 MiB, so only 32, 64 and 128 are run.
-        var bytes = MemoryGuard.ActivationBytesPerSequence(model, 4096, budget: 1 << 20, out var extrapolated);
+        var bytes = MemoryGuard.ActivationBytesPerSequence(FakeForward.Quadratic, 4096, budget: 1 << 20, out var extrapolated);
         Assert.True(extrapolated);
         Assert.InRange(bytes, 64.0 * 4096 * 4096 * 0.95, 64.0 * 4096 * 4096 * 1.05);
     }
@@ -140,12 +128,13 @@ public sealed class MemoryGuardTests(Xunit.Abstractions.ITestOutputHelper log) :
     [Fact]
     public void ABatchThatDoesNotFitIsRefusedWithTheBatchThatWould()
     {
-        using var model = new FakeModel(quadratic: false);
-        var perSequence = MemoryGuard.ActivationBytesPerSequence(model, 16, double.MaxValue, out _);
+        var perSequence = MemoryGuard.ActivationBytesPerSequence(FakeForward.Linear, 16, double.MaxValue, out _);
         var available = 64L << 20; // 64 MiB: 12 sequences of 4 MiB × 1.25
-        var fits = (long)Math.Floor((available - 12.0) / (perSequence * MemoryGuard.BackwardFactor)); // one float32 parameter: 4 + 8 bytes
-        MemoryGuard.CheckTraining(model, (int)fits, 16, 8, "training fake", false, _ => { }, available);
-        var refused = Assert.Throws<ConfigException>(() => MemoryGuard.CheckTraining(model, 1000, 16, 8, "training fake", false, _ => { }, available));
+        const long fixedBytes = 1 << 20; // gradients and optimizer state
+        var fits = (long)Math.Floor((available - fixedBytes) / (perSequence * MemoryGuard.BackwardFactor));
+        Assert.Equal(12, fits);
+        MemoryGuard.CheckStep(fixedBytes, FakeForward.Linear, (int)fits, 16, "training fake", false, _ => { }, available);
+        var refused = Assert.Throws<ConfigException>(() => MemoryGuard.CheckStep(fixedBytes, FakeForward.Linear, 1000, 16, "training fake", false, _ => { }, available));
         Assert.StartsWith("training fake with batch 1,000 × context 16 needs about", refused.Message);
         Assert.Contains($"Use --batch {fits} or less", refused.Message);
     }
@@ -177,7 +166,7 @@ public sealed class MemoryGuardTests(Xunit.Abstractions.ITestOutputHelper log) :
             optimizer.ZeroGrad();
         }
         Step(1); // Adam's state exists from here on, as in training
-        var perSequence = MemoryGuard.ActivationBytesPerSequence(model, context, double.MaxValue, out _);
+        var perSequence = MemoryGuard.ActivationBytesPerSequence(t => MemoryGuard.ForwardOneSequence(model, t), context, double.MaxValue, out _);
         var gradients = model.Parameters().Sum(p => p.NumElements * 4L);
 
         var before = NativeHeap.BytesInUse!.Value;

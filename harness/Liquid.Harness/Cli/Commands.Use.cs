@@ -17,7 +17,7 @@ public static partial class Commands
 {
     // ---- eval ---------------------------------------------------------------------------------
 
-    private static Command EvalCommand(TextWriter output, IAnsiConsole console)
+    private static Command EvalCommand(TextWriter output, IAnsiConsole console, Action<string> notice)
     {
         var checkpoint = new Argument<string>("checkpoint") { Description = "Checkpoint folder (or run folder: uses latest/)." };
         var data = new Option<string?>("--data") { Description = "Text to evaluate on (default: the run's validation split)." };
@@ -32,12 +32,13 @@ public static partial class Commands
         };
         command.SetAction(result =>
         {
-            var (directory, info) = Checkpoint.ReadInfo(result.GetValue(checkpoint)!);
-            var tokenizer = Checkpoint.LoadTokenizer(directory);
-            using var model = Checkpoint.LoadModel(directory, info);
-            Torch.SetThreads(info.Settings.Threads);
+            OptionChecks.AtLeast(result.GetValue(maxTokens), 1, "--max-tokens", "at least 1");
+            OptionChecks.AtLeast(result.GetValue(context), 1, "--context", "at least 1");
+            OptionChecks.AtLeast(result.GetValue(stride), 1, "--stride", "at least 1");
+            var (_, info, tokenizer, loaded) = OpenCheckpoint(result.GetValue(checkpoint)!, result, notice);
+            using var model = loaded;
             var ids = result.GetValue(data) is { } spec
-                ? tokenizer.Encode(new DataSource(spec, result.GetValue(field)).Read().Train)
+                ? TokenCorpus.EncodeTrain(new DataSource(spec, result.GetValue(field)).Read(), tokenizer)
                 : ValidationIds(info, tokenizer);
             if (result.GetValue(maxTokens) is { } limit && ids.Length > limit + 1) ids = ids[..(int)(limit + 1)];
             var window = result.GetValue(context) ?? info.Settings.Context;
@@ -74,7 +75,7 @@ public static partial class Commands
 
     // ---- generate -----------------------------------------------------------------------------
 
-    private static Command GenerateCommand(TextWriter output, IAnsiConsole console)
+    private static Command GenerateCommand(TextWriter output, IAnsiConsole console, Action<string> notice)
     {
         var checkpoint = new Argument<string>("checkpoint") { Description = "Checkpoint folder (or run folder: uses latest/)." };
         var prompt = new Option<string>("--prompt") { Description = "Text to continue.", DefaultValueFactory = _ => "" };
@@ -92,10 +93,8 @@ public static partial class Commands
         foreach (var option in options.All) command.Options.Add(option);
         command.SetAction(result =>
         {
-            var (directory, info) = Checkpoint.ReadInfo(result.GetValue(checkpoint)!);
-            var tokenizer = Checkpoint.LoadTokenizer(directory);
-            using var model = Checkpoint.LoadModel(directory, info);
-            Torch.SetThreads(info.Settings.Threads);
+            var (_, _, tokenizer, loaded) = OpenCheckpoint(result.GetValue(checkpoint)!, result, notice);
+            using var model = loaded;
             var text = result.GetValue(prompt)!;
             output.Write(text);
             var generated = Sampling.Generate(model, tokenizer, text, options.Read(result), chunk => output.Write(chunk));
@@ -108,7 +107,7 @@ public static partial class Commands
 
     // ---- run ----------------------------------------------------------------------------------
 
-    private static Command RunCommand(IAnsiConsole console)
+    private static Command RunCommand(IAnsiConsole console, Action<string> notice)
     {
         var target = new Argument<string>("model") { Description = "Model name or checkpoint folder." };
         var weights = new Option<string?>("--weights") { Description = "Weights to load (safetensors; required for a model name)." };
@@ -131,18 +130,28 @@ public static partial class Commands
             var name = result.GetValue(target)!;
             CompiledModel model;
             ITokenizer? tokens = null;
-            if (Directory.Exists(name))
+            // A path that is not a folder may still be a checkpoint a killed save left half-moved.
+            if (Directory.Exists(name) || Liquid.Models.ModelCatalog.Find(name) is null && name.Contains('/'))
             {
-                var (directory, info) = Checkpoint.ReadInfo(name);
-                model = Checkpoint.LoadModel(directory, info);
-                tokens = Checkpoint.LoadTokenizer(directory);
+                (_, _, tokens, model) = OpenCheckpoint(name, result, notice);
             }
             else
             {
-                model = Catalog.Create(name, ParseSets(result.GetValue(sets)));
+                var info = Catalog.Find(name);
+                var overrides = ParseSets(result.GetValue(sets));
                 var path = result.GetValue(weights) ?? throw new ConfigException("run with a model name needs --weights FILE.safetensors");
                 if (!File.Exists(path)) throw new DataException($"weights file '{path}' does not exist");
-                model.LoadWeights(path);
+                MemoryGuard.CheckModel(info, overrides, 8, "to load (its weights and the file read into memory)", result.GetValue(AllowOversubscribe), notice);
+                model = info.Create(overrides);
+                try
+                {
+                    model.LoadWeights(path);
+                }
+                catch
+                {
+                    model.Dispose();
+                    throw;
+                }
             }
             using (model)
             {
@@ -188,7 +197,7 @@ public static partial class Commands
 
     // ---- tokenize -----------------------------------------------------------------------------
 
-    private static Command TokenizeCommand(TextWriter output)
+    private static Command TokenizeCommand(TextWriter output, Action<string> notice)
     {
         var text = new Argument<string?>("text") { Description = "Text to encode.", Arity = ArgumentArity.ZeroOrOne };
         var tokenizer = new Option<string>("--tokenizer") { Description = "gpt2 or byte, or a checkpoint folder's tokenizer.", DefaultValueFactory = _ => "gpt2" };
@@ -200,12 +209,20 @@ public static partial class Commands
         command.SetAction(result =>
         {
             var spec = result.GetValue(tokenizer)!;
-            var tokens = Directory.Exists(spec) ? Checkpoint.LoadTokenizer(Checkpoint.ReadInfo(spec).Directory)
+            var tokens = Directory.Exists(spec) ? Checkpoint.LoadTokenizer(Checkpoint.ReadInfo(spec, notice).Directory)
                 : Tokenizers.Create(spec, () => throw new ConfigException($"tokenizer '{spec}' is trained on data; tokenize with a checkpoint folder instead"));
-            var input = result.GetValue(file) is { } path
-                ? File.Exists(path) ? File.ReadAllText(path) : throw new DataException($"file '{path}' does not exist")
-                : result.GetValue(text) ?? throw new ConfigException("tokenize needs a text or --file PATH");
-            output.WriteLine(string.Join(" ", tokens.Encode(input)));
+            int[] ids;
+            if (result.GetValue(file) is { } path)
+            {
+                if (!File.Exists(path)) throw new DataException($"file '{path}' does not exist");
+                // The byte tokenizer reads the file's bytes, so any file (invalid UTF-8 too) round-trips.
+                ids = tokens is ByteTokenizer bytes ? bytes.EncodeBytes(File.ReadAllBytes(path)) : tokens.Encode(File.ReadAllText(path));
+            }
+            else
+            {
+                ids = tokens.Encode(result.GetValue(text) ?? throw new ConfigException("tokenize needs a text or --file PATH"));
+            }
+            output.WriteLine(string.Join(" ", ids));
             return 0;
         });
         return command;
@@ -213,7 +230,7 @@ public static partial class Commands
 
     // ---- bench --------------------------------------------------------------------------------
 
-    private static Command BenchCommand(TextWriter output, IAnsiConsole console)
+    private static Command BenchCommand(TextWriter output, IAnsiConsole console, Action<string> notice)
     {
         var model = new Argument<string>("model") { Description = "Model name." };
         var sets = SetOption();
@@ -228,10 +245,21 @@ public static partial class Commands
         };
         command.SetAction(result =>
         {
-            Torch.SetThreads(result.GetValue(threads));
+            OptionChecks.AtLeast(result.GetValue(batch), 1, "--batch", "at least 1");
+            OptionChecks.AtLeast(result.GetValue(context), 1, "--context", "at least 1");
+            OptionChecks.Positive(result.GetValue(seconds), "--seconds");
+            var threadCount = ThreadLimit.Clamp(result.GetValue(threads), "--threads", notice);
+            Torch.SetThreads(threadCount);
             Torch.ManualSeed(0);
-            using var built = Catalog.Create(result.GetValue(model)!, ParseSets(result.GetValue(sets)));
+            var info = Catalog.Find(result.GetValue(model)!);
+            var overrides = ParseSets(result.GetValue(sets));
+            var insist = result.GetValue(AllowOversubscribe);
+            MemoryGuard.CheckModel(info, overrides, 16, "to benchmark training (weights, gradients and AdamW state)", insist, notice);
+            using var built = info.Create(overrides);
             var length = result.GetValue(context) ?? (int)Math.Min(built.Context ?? 256, 256);
+            if (built.Context is { } limit && length > limit)
+                throw new ConfigException($"--context {length} exceeds {info.Name}'s context of {limit}; use --context {limit} or --set context={length}");
+            MemoryGuard.CheckTraining(built, result.GetValue(batch), length, 8, $"benchmarking {info.Name}", insist, notice);
             var measured = Benchmark.Measure(built, result.GetValue(batch), length, result.GetValue(seconds));
             if (result.GetValue(json))
             {
@@ -240,7 +268,7 @@ public static partial class Commands
                     ["model"] = built.Info.Name,
                     ["batch"] = result.GetValue(batch),
                     ["context"] = length,
-                    ["threads"] = result.GetValue(threads),
+                    ["threads"] = threadCount,
                     ["train_tokens_per_s"] = Math.Round(measured.TrainTokensPerSecond, 1),
                     ["forward_tokens_per_s"] = Math.Round(measured.ForwardTokensPerSecond, 1),
                     ["peak_rss_mb"] = Math.Round(measured.PeakRssMegabytes, 1),
@@ -255,5 +283,35 @@ public static partial class Commands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// A checkpoint's info, tokenizer and model. Reading a run that is training right now can land
+    /// on the moment it swaps latest/ in (files vanish between two reads); such a read is tried again.
+    /// </summary>
+    private static (string Directory, CheckpointInfo Info, ITokenizer Tokenizer, CompiledModel Model) OpenCheckpoint(string path, ParseResult result, Action<string> notice)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var (directory, info) = Checkpoint.ReadInfo(path, notice);
+            try
+            {
+                var tokenizer = Checkpoint.LoadTokenizer(directory);
+                return (directory, info, tokenizer, LoadChecked(directory, info, result, notice));
+            }
+            catch (CheckpointException) when (attempt < 5 && RunLock.HeldByAnother(Path.GetDirectoryName(directory)!, out _))
+            {
+                Thread.Sleep(100);
+            }
+        }
+    }
+
+    /// <summary>Loads a checkpoint's model after checking it fits in memory, and applies its thread count (bounded by the cores).</summary>
+    private static CompiledModel LoadChecked(string directory, CheckpointInfo info, ParseResult result, Action<string> notice)
+    {
+        MemoryGuard.CheckModel(Catalog.Find(info.Model), info.Config, 8, "to load (its weights and the file read into memory)", result.GetValue(AllowOversubscribe), notice);
+        var model = Checkpoint.LoadModel(directory, info);
+        Torch.SetThreads(ThreadLimit.Clamp(info.Settings.Threads, "the checkpoint's thread count", notice));
+        return model;
     }
 }

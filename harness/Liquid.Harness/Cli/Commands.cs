@@ -16,24 +16,36 @@ public static partial class Commands
     /// <summary>Shared by every command.</summary>
     internal static readonly Option<bool> Verbose = new("--verbose") { Description = "Print stack traces of errors.", Recursive = true };
 
-    /// <summary>The root command with every subcommand.</summary>
-    public static RootCommand Root(TextWriter output)
+    /// <summary>Shared by the commands that build models: go on when the memory estimate says it will not fit.</summary>
+    internal static readonly Option<bool> AllowOversubscribe = new(MemoryGuard.Insist)
+    {
+        Description = "Build the model (or batch) even when its estimated memory exceeds what the machine has available.",
+        Recursive = true,
+    };
+
+    /// <summary>The root command with every subcommand; notices (checkpoint recovery, warnings) go to standard error.</summary>
+    public static RootCommand Root(TextWriter output) => Root(output, Console.Error);
+
+    /// <summary>The root command with every subcommand, writing notices to <paramref name="error"/>.</summary>
+    public static RootCommand Root(TextWriter output, TextWriter error)
     {
         var console = CreateConsole(output);
+        void Notice(string text) => error.WriteLine($"liquid: {text}");
         var root = new RootCommand("""
             liquid: train, evaluate, sample from, inspect and benchmark models compiled from *.model.yaml.
 
             Example: liquid train tiny-gpt
             """);
         root.Options.Add(Verbose);
+        root.Options.Add(AllowOversubscribe);
         root.Subcommands.Add(ModelsCommand(console));
-        root.Subcommands.Add(InspectCommand(console));
+        root.Subcommands.Add(InspectCommand(console, Notice));
         root.Subcommands.Add(TrainCommand(console));
-        root.Subcommands.Add(EvalCommand(output, console));
-        root.Subcommands.Add(GenerateCommand(output, console));
-        root.Subcommands.Add(RunCommand(console));
-        root.Subcommands.Add(TokenizeCommand(output));
-        root.Subcommands.Add(BenchCommand(output, console));
+        root.Subcommands.Add(EvalCommand(output, console, Notice));
+        root.Subcommands.Add(GenerateCommand(output, console, Notice));
+        root.Subcommands.Add(RunCommand(console, Notice));
+        root.Subcommands.Add(TokenizeCommand(output, Notice));
+        root.Subcommands.Add(BenchCommand(output, console, Notice));
         return root;
     }
 
@@ -83,7 +95,7 @@ public static partial class Commands
 
     // ---- inspect ------------------------------------------------------------------------------
 
-    private static Command InspectCommand(IAnsiConsole console)
+    private static Command InspectCommand(IAnsiConsole console, Action<string> notice)
     {
         var model = new Argument<string>("model") { Description = "Model name (see liquid models)." };
         var sets = SetOption();
@@ -94,7 +106,10 @@ public static partial class Commands
         };
         command.SetAction(result =>
         {
-            using var built = Catalog.Create(result.GetValue(model)!, ParseSets(result.GetValue(sets)));
+            var info = Catalog.Find(result.GetValue(model)!);
+            var overrides = ParseSets(result.GetValue(sets));
+            MemoryGuard.CheckModel(info, overrides, 4, "for its weights", result.GetValue(AllowOversubscribe), notice);
+            using var built = info.Create(overrides);
             if (result.GetValue(keys))
             {
                 var table = new Table().AddColumns("key", "shape", "dtype");
@@ -108,79 +123,6 @@ public static partial class Commands
             console.WriteLine($"parameters: {Format(built.ParameterCount)}");
             console.WriteLine(Inspection.Describe(Inspection.FlopsPerPosition(built), built.Context));
             return 0;
-        });
-        return command;
-    }
-
-    // ---- train --------------------------------------------------------------------------------
-
-    private static Command TrainCommand(IAnsiConsole console)
-    {
-        var model = new Argument<string?>("model") { Description = "Model to train (see liquid models); omit with --resume.", Arity = ArgumentArity.ZeroOrOne };
-        var data = new Option<string>("--data") { Description = "Text file or folder, WikiText folder, .jsonl, or builtin:fortunes / builtin:fortunes-es.", DefaultValueFactory = _ => "builtin:fortunes" };
-        var field = new Option<string?>("--field") { Description = "JSONL field holding the text (default: text)." };
-        var tokenizer = new Option<string>("--tokenizer") { Description = "gpt2, byte, char or bpe:N (N merges learned on the data).", DefaultValueFactory = _ => "byte" };
-        var sets = SetOption();
-        var steps = new Option<long?>("--steps") { Description = "Optimizer steps (default: the model's recipe)." };
-        var epochs = new Option<int?>("--epochs") { Description = "Passes over the training tokens, instead of --steps." };
-        var batch = new Option<int?>("--batch") { Description = "Sequences per micro-batch." };
-        var context = new Option<int?>("--context") { Description = "Tokens per sequence." };
-        var lr = new Option<double?>("--lr") { Description = "Peak learning rate." };
-        var warmup = new Option<long?>("--warmup") { Description = "Warmup steps." };
-        var schedule = new Option<string?>("--schedule") { Description = "constant, cosine, cosine-restarts or plateau." };
-        var clip = new Option<double?>("--clip") { Description = "Global gradient-norm clip (0 for none)." };
-        var accumulate = new Option<int?>("--accumulate") { Description = "Micro-batches per optimizer step." };
-        var evalEvery = new Option<int?>("--eval-every") { Description = "Validate every N steps." };
-        var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Save latest/ every N steps." };
-        var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<model>-<time>)." };
-        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder (or checkpoint)." };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of weights, data order and dropout.", DefaultValueFactory = _ => 1337 };
-        var threads = new Option<int>("--threads") { Description = "Intra-op CPU threads.", DefaultValueFactory = _ => Torch.DefaultThreads };
-        var device = new Option<string>("--device") { Description = "cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" };
-        var patience = new Option<int?>("--patience") { Description = "Stop after N evaluations without improvement." };
-        var minDelta = new Option<double?>("--min-delta") { Description = "Smallest validation improvement that counts." };
-        var sample = new Option<string>("--sample-prompt") { Description = "Prompt of the sample printed at the end (empty: none).", DefaultValueFactory = _ => "The " };
-        var command = new Command("train", """
-            Train a model; saves latest/ and best/ checkpoints, metrics.jsonl and curve.svg in the run folder.
-            Defaults come from the model's train: section.
-
-            Examples:
-              liquid train tiny-gpt
-              liquid train tiny-llama --data notes.txt --tokenizer bpe:500 --steps 200 --out runs/notes
-              liquid train --resume runs/notes
-            """)
-        {
-            model, data, field, tokenizer, sets, steps, epochs, batch, context, lr, warmup, schedule, clip, accumulate,
-            evalEvery, checkpointEvery, output, resume, seed, threads, device, patience, minDelta, sample,
-        };
-        command.SetAction((result, cancellation) =>
-        {
-            var observer = new ConsoleObserver(console);
-            Trainer trainer;
-            if (result.GetValue(resume) is { } from)
-            {
-                trainer = Trainer.Resume(from, observer, result.GetValue(steps));
-            }
-            else
-            {
-                var name = result.GetValue(model) ?? throw new ConfigException("train needs a model name (see liquid models) or --resume DIR");
-                var info = Catalog.Find(name);
-                var config = ParseSets(result.GetValue(sets));
-                using var probe = info.Create(config);
-                var recipe = probe.Recipe;
-                var settings = TrainingSetup.Settings(recipe, probe.Context, new TrainingSetup.Overrides(
-                    result.GetValue(data)!, result.GetValue(field), result.GetValue(tokenizer)!, result.GetValue(steps), result.GetValue(epochs),
-                    result.GetValue(batch), result.GetValue(context), result.GetValue(lr), result.GetValue(warmup), result.GetValue(schedule),
-                    result.GetValue(clip), result.GetValue(accumulate), result.GetValue(evalEvery), result.GetValue(checkpointEvery),
-                    result.GetValue(seed), result.GetValue(threads), result.GetValue(device)!, result.GetValue(patience), result.GetValue(minDelta)));
-                var folder = result.GetValue(output) ?? Path.Combine("runs", $"{info.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
-                trainer = new Trainer(info.Name, config, settings, folder, observer);
-            }
-            var outcome = observer.Run(() => trainer.Run(cancellation));
-            console.WriteLine($"{outcome.Outcome.ToString().ToLowerInvariant()} at step {outcome.Step}: loss {outcome.LastLoss?.ToString("F4", CultureInfo.InvariantCulture) ?? "n/a"}, best validation {outcome.BestValidationLoss?.ToString("F4", CultureInfo.InvariantCulture) ?? "n/a"}; run folder {outcome.OutputDirectory}");
-            if (outcome.Outcome != TrainOutcome.Interrupted && result.GetValue(sample) is { Length: > 0 } prompt)
-                Sampling.PrintSample(console, Path.Combine(outcome.OutputDirectory, "latest"), prompt);
-            return Task.FromResult(outcome.Outcome == TrainOutcome.Interrupted ? Program.Interrupted : 0);
         });
         return command;
     }

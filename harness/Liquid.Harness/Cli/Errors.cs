@@ -11,7 +11,7 @@ namespace Liquid.Harness.Cli;
 internal static class Errors
 {
     /// <summary>Failures a user can cause: their message is the whole story.</summary>
-    public static bool IsExpected(Exception e) => e is ConfigException or DataException or CheckpointException or TrainingException
+    public static bool IsExpected(Exception e) => e is ConfigException or DataException or CheckpointException or TrainingException or RunLockedException
         or TorchException or SafetensorsException or StateDictException or ShapeException or IOException or UnauthorizedAccessException
         or ArgumentException or FormatException or NotSupportedException;
 

@@ -24,7 +24,14 @@ internal static class TrainingSetup
         // Explicit --steps or --epochs win; otherwise the recipe's steps, then its epochs.
         var epochs = o.Steps is null ? o.Epochs ?? (recipe.Steps is null ? recipe.Epochs : null) : null;
         var steps = epochs is not null ? 0 : o.Steps ?? recipe.Steps ?? 1000;
-        if (o.LearningRate is <= 0) throw new ConfigException($"--lr must be positive, not {o.LearningRate}");
+        OptionChecks.Positive(o.LearningRate, "--lr");
+        OptionChecks.AtLeast(o.Warmup, 0, "--warmup", "0 or more");
+        OptionChecks.AtLeast(o.EvalEvery, 0, "--eval-every", "0 (ten evaluations per run) or more");
+        OptionChecks.AtLeast(o.CheckpointEvery, 0, "--checkpoint-every", "0 (at every evaluation) or more");
+        OptionChecks.NotNegative(o.Clip, "--clip", "0 (no clipping) or a positive number");
+        OptionChecks.AtLeast(o.Patience, 1, "--patience", "at least 1");
+        OptionChecks.NotNegative(o.MinDelta, "--min-delta", "0 or a positive number");
+        OptionChecks.AtLeast(o.Threads, 1, "--threads", "at least 1");
         var schedule = o.Schedule?.ToLowerInvariant() switch
         {
             null => recipe.Schedule,

@@ -16,8 +16,20 @@ public sealed record DataSource(string Spec, string? Field = null)
         ["builtin:fortunes-es"] = "/usr/share/games/fortunes/es",
     };
 
-    /// <summary>The text of each split. <c>Validation</c> is null when the source does not name one.</summary>
-    public sealed record Texts(string Train, string? Validation, string Description);
+    /// <summary>
+    /// The text of each split. <c>Validation</c> is null when the source does not name one.
+    /// <c>TrainBytes</c> / <c>ValidationBytes</c> read the same splits as the files' raw bytes
+    /// (null for sources that are text by nature: JSONL strings, fortunes), so the byte tokenizer
+    /// sees exactly what is on disk, invalid UTF-8 included, where the text has U+FFFD.
+    /// </summary>
+    public sealed record Texts(string Train, string? Validation, string Description)
+    {
+        /// <summary>Reads the training split as bytes.</summary>
+        public Func<byte[]>? TrainBytes { get; init; }
+
+        /// <summary>Reads the validation split as bytes (null when there is no validation split or no byte form).</summary>
+        public Func<byte[]>? ValidationBytes { get; init; }
+    }
 
     /// <summary>Reads the source; a missing path or empty corpus is a clear <see cref="DataException"/>.</summary>
     public Texts Read()
@@ -28,7 +40,7 @@ public sealed record DataSource(string Spec, string? Field = null)
         var path = Path.GetFullPath(Spec);
         if (Directory.Exists(path)) return ReadFolder(path);
         if (!File.Exists(path)) throw new DataException($"data file '{Spec}' does not exist");
-        return new Texts(ReadFile(path), null, Spec);
+        return new Texts(ReadFile(path), null, Spec) { TrainBytes = () => ReadFileBytes(path) };
     }
 
     private Texts ReadFolder(string folder)
@@ -38,7 +50,11 @@ public sealed record DataSource(string Spec, string? Field = null)
         if (File.Exists(train))
         {
             var valid = Path.Combine(folder, "wiki.valid.raw");
-            return new Texts(File.ReadAllText(train), File.Exists(valid) ? File.ReadAllText(valid) : null, Spec + " (WikiText)");
+            return new Texts(File.ReadAllText(train), File.Exists(valid) ? File.ReadAllText(valid) : null, Spec + " (WikiText)")
+            {
+                TrainBytes = () => File.ReadAllBytes(train),
+                ValidationBytes = File.Exists(valid) ? () => File.ReadAllBytes(valid) : null,
+            };
         }
         var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
             .Where(f => Path.GetExtension(f) is ".txt" or ".md" or ".raw" or ".jsonl" or "")
@@ -46,8 +62,25 @@ public sealed record DataSource(string Spec, string? Field = null)
         if (files.Count == 0) throw new DataException($"data folder '{Spec}' holds no .txt, .md, .raw or .jsonl files");
         var text = new StringBuilder();
         foreach (var file in files) text.Append(ReadFile(file)).Append('\n');
-        return new Texts(text.ToString(), null, $"{Spec} ({files.Count} files)");
+        return new Texts(text.ToString(), null, $"{Spec} ({files.Count} files)") { TrainBytes = () => ReadFolderBytes(files) };
     }
+
+    // The same concatenation as the text (each file, then a newline), in bytes.
+    private byte[] ReadFolderBytes(List<string> files)
+    {
+        using var bytes = new MemoryStream();
+        foreach (var file in files)
+        {
+            bytes.Write(ReadFileBytes(file));
+            bytes.WriteByte((byte)'\n');
+        }
+        return bytes.ToArray();
+    }
+
+    // A text file's bytes as they are (a UTF-8 BOM included: it is in the file); a JSONL file's
+    // text fields, which are Unicode strings, as UTF-8.
+    private byte[] ReadFileBytes(string path) =>
+        path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? Encoding.UTF8.GetBytes(ReadFile(path)) : File.ReadAllBytes(path);
 
     private string ReadFile(string path)
     {

@@ -71,7 +71,16 @@ public sealed class TokenCorpus : IDisposable
     /// </summary>
     public static TokenCorpus Load(DataSource.Texts texts, ITokenizer tokenizer, string tokenizerKey, string cacheDirectory, double validationShare = 0.05)
     {
-        var key = Hash(tokenizerKey, texts.Train, texts.Validation ?? "", validationShare.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        // Bytes and text of one file differ where it is not UTF-8, so the key says which was encoded,
+        // and a byte-encoded corpus is keyed by its bytes (two files differing only in invalid bytes
+        // have the same text).
+        var bytes = tokenizer is ByteTokenizer && texts.TrainBytes is not null;
+        var trainBytes = bytes ? texts.TrainBytes!() : null;
+        var validationBytes = bytes && texts.Validation is not null ? texts.ValidationBytes?.Invoke() : null;
+        var key = bytes
+            ? Hash(tokenizerKey + ":bytes", Convert.ToHexString(SHA256.HashData(trainBytes!)), validationBytes is null ? texts.Validation ?? "" : Convert.ToHexString(SHA256.HashData(validationBytes)),
+                validationShare.ToString("R", System.Globalization.CultureInfo.InvariantCulture))
+            : Hash(tokenizerKey, texts.Train, texts.Validation ?? "", validationShare.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
         Directory.CreateDirectory(cacheDirectory);
         var path = Path.Combine(cacheDirectory, key + ".tokens");
         if (!File.Exists(path))
@@ -79,12 +88,12 @@ public sealed class TokenCorpus : IDisposable
             int[] train, validation;
             if (texts.Validation is not null)
             {
-                train = tokenizer.Encode(texts.Train);
-                validation = tokenizer.Encode(texts.Validation);
+                train = trainBytes is not null ? ((ByteTokenizer)tokenizer).EncodeBytes(trainBytes) : tokenizer.Encode(texts.Train);
+                validation = validationBytes is not null ? ((ByteTokenizer)tokenizer).EncodeBytes(validationBytes) : tokenizer.Encode(texts.Validation);
             }
             else
             {
-                var all = tokenizer.Encode(texts.Train);
+                var all = trainBytes is not null ? ((ByteTokenizer)tokenizer).EncodeBytes(trainBytes) : tokenizer.Encode(texts.Train);
                 var cut = (int)Math.Round(all.Length * (1 - validationShare));
                 train = all[..cut];
                 validation = all[cut..];
@@ -105,6 +114,12 @@ public sealed class TokenCorpus : IDisposable
         }
         return new TokenCorpus(file, view, trainCount, validationCount, path);
     }
+
+    /// <summary>
+    /// The ids of a source's training split: its bytes for the byte tokenizer (lossless), else its text.
+    /// </summary>
+    public static int[] EncodeTrain(DataSource.Texts texts, ITokenizer tokenizer) =>
+        tokenizer is ByteTokenizer bytes && texts.TrainBytes is { } read ? bytes.EncodeBytes(read()) : tokenizer.Encode(texts.Train);
 
     private static void WriteAtomically(string path, int[] train, int[] validation)
     {

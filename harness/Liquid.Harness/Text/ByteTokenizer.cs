@@ -2,7 +2,13 @@ using System.Text;
 
 namespace Liquid.Harness.Text;
 
-/// <summary>One token per UTF-8 byte (vocabulary 256).</summary>
+/// <summary>
+/// One token per byte (vocabulary 256). Lossless on bytes: <see cref="EncodeBytes"/> of a file's
+/// bytes and <see cref="DecodeBytes"/> give back those bytes exactly, invalid UTF-8 included (the
+/// harness feeds files to this tokenizer as bytes). <see cref="Encode"/> takes text as its UTF-8
+/// bytes; <see cref="Decode"/> shows bytes as text, where a sequence that is not UTF-8 can only
+/// appear as U+FFFD (use <see cref="DecodeBytes"/> to keep it).
+/// </summary>
 public sealed class ByteTokenizer : ITokenizer
 {
     public string Kind => "byte";
@@ -12,7 +18,12 @@ public sealed class ByteTokenizer : ITokenizer
     public int[] Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var bytes = Encoding.UTF8.GetBytes(text);
+        return EncodeBytes(Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>The ids of raw bytes: id = byte value.</summary>
+    public int[] EncodeBytes(ReadOnlySpan<byte> bytes)
+    {
         var ids = new int[bytes.Length];
         for (var i = 0; i < bytes.Length; i++)
         {
@@ -22,7 +33,10 @@ public sealed class ByteTokenizer : ITokenizer
         return ids;
     }
 
-    public string Decode(ReadOnlySpan<int> ids)
+    public string Decode(ReadOnlySpan<int> ids) => Encoding.UTF8.GetString(DecodeBytes(ids));
+
+    /// <summary>The bytes the ids stand for, exactly.</summary>
+    public byte[] DecodeBytes(ReadOnlySpan<int> ids)
     {
         var bytes = new byte[ids.Length];
         for (var i = 0; i < ids.Length; i++)
@@ -30,7 +44,7 @@ public sealed class ByteTokenizer : ITokenizer
             bytes[i] = Check(ids[i]);
         }
 
-        return Encoding.UTF8.GetString(bytes);
+        return bytes;
     }
 
     public byte[] TokenBytes(int id) => [Check(id)];

@@ -46,6 +46,9 @@ public static class Checkpoint
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        // A non-finite number (a NaN validation loss, say) is written as "NaN" / "Infinity" rather than
+        // failing the save; CheckpointValidation refuses such values where they cannot be right.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     /// <summary>Writes a checkpoint folder at <paramref name="directory"/>, replacing any previous one atomically.</summary>
@@ -54,6 +57,8 @@ public static class Checkpoint
         var parent = Path.GetDirectoryName(Path.GetFullPath(directory))!;
         Directory.CreateDirectory(parent);
         var name = Path.GetFileName(Path.GetFullPath(directory));
+        // A checkpoint a killed save left half-moved goes back into place before it is replaced.
+        CheckpointRecovery.Recover(parent, name, notice: null);
         var temporary = Path.Combine(parent, $".{name}.tmp-{Environment.ProcessId}");
         if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
         Directory.CreateDirectory(temporary);
@@ -70,23 +75,35 @@ public static class Checkpoint
         }
         tokenizer.Save(temporary);
         File.WriteAllText(Path.Combine(temporary, "checkpoint.json"), JsonSerializer.Serialize(info, Json));
+        CheckpointRecovery.WriteMarker(temporary); // last: its presence says every file above is whole
 
-        // Swap in: the old folder moves aside first, so at every moment one complete checkpoint exists.
+        // Swap in: the old folder moves aside first, so at every moment one complete checkpoint exists
+        // (between the two moves it is the .old folder, which CheckpointRecovery moves back if need be).
         var previous = Path.Combine(parent, $".{name}.old-{Environment.ProcessId}");
+        if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true); // left by an earlier process with this PID
         if (Directory.Exists(directory)) Directory.Move(directory, previous);
         Directory.Move(temporary, directory);
-        if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true);
+        CheckpointRecovery.RemoveLeftovers(parent, name);
     }
 
     /// <summary>
     /// Reads <c>checkpoint.json</c> of a checkpoint folder (or of <c>DIR/latest</c> when given a run
-    /// folder). A missing or corrupt file is a <see cref="CheckpointException"/> naming it.
+    /// folder). A missing checkpoint that a killed save left beside its place is recovered first
+    /// (see <see cref="CheckpointRecovery"/>; <paramref name="notice"/> hears about it). A missing,
+    /// corrupt or invalid file is a <see cref="CheckpointException"/> naming it.
     /// </summary>
-    public static (string Directory, CheckpointInfo Info) ReadInfo(string path)
+    public static (string Directory, CheckpointInfo Info) ReadInfo(string path, Action<string>? notice = null)
     {
         var directory = Path.GetFullPath(path);
-        if (!File.Exists(Path.Combine(directory, "checkpoint.json")) && File.Exists(Path.Combine(directory, "latest", "checkpoint.json")))
-            directory = Path.Combine(directory, "latest");
+        if (!File.Exists(Path.Combine(directory, "checkpoint.json")))
+        {
+            if (File.Exists(Path.Combine(directory, "latest", "checkpoint.json")))
+                directory = Path.Combine(directory, "latest");
+            else if (Directory.Exists(directory) && CheckpointRecovery.Recover(directory, "latest", notice) is { } recovered)
+                directory = recovered;
+            else if (!Directory.Exists(directory) && CheckpointRecovery.Recover(Path.GetDirectoryName(directory)!, Path.GetFileName(directory), notice) is { } named)
+                directory = named;
+        }
         var file = Path.Combine(directory, "checkpoint.json");
         if (!Directory.Exists(directory)) throw new CheckpointException($"checkpoint '{path}' does not exist");
         if (!File.Exists(file)) throw new CheckpointException($"'{path}' is not a checkpoint: it has no checkpoint.json");
@@ -95,6 +112,8 @@ public static class Checkpoint
             var info = JsonSerializer.Deserialize<CheckpointInfo>(File.ReadAllText(file), Json)
                 ?? throw new CheckpointException($"{file} is empty");
             if (info.Format != 1) throw new CheckpointException($"{file} has layout version {info.Format}; this liquid reads version 1");
+            if (CheckpointValidation.Problems(info) is { Count: > 0 } problems)
+                throw new CheckpointException($"{file} is invalid: {string.Join("; ", problems)}");
             return (directory, info);
         }
         catch (JsonException e)

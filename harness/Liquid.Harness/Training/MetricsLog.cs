@@ -6,8 +6,11 @@ namespace Liquid.Harness.Training;
 
 /// <summary>
 /// metrics.jsonl: one JSON object per step (train_loss, lr, tokens_per_s, grad_norm), per
-/// evaluation (val_loss) and per skipped step. On resume, lines past the checkpoint's step are
-/// dropped so the file tells one consistent history.
+/// evaluation (val_loss), per skipped step and per restore. Every line is valid JSON: a number that
+/// is not finite (NaN, ±infinity) is written as <c>null</c>, and a skipped step records its loss and
+/// gradient norm as text ("NaN", "Infinity"). On resume, lines past the checkpoint's step are
+/// dropped so the file tells one consistent history; the file is rewritten atomically, so a kill
+/// at that moment cannot empty it.
 /// </summary>
 public sealed class MetricsLog : IDisposable
 {
@@ -25,13 +28,17 @@ public sealed class MetricsLog : IDisposable
                 {
                     if (JsonNode.Parse(line)?["step"]?.GetValue<long>() is { } step && step <= keepUpTo) kept.Add(line);
                 }
-                catch (JsonException)
+                catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
                 {
-                    // A line cut by a crash: drop it.
+                    // A line cut by a crash, or not ours: drop it.
                 }
             }
         }
-        File.WriteAllLines(path, kept);
+        // Copies a kill left half-written; the run holds its folder's lock, so none is in use.
+        foreach (var stale in Directory.EnumerateFiles(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileName(path) + ".tmp-*")) File.Delete(stale);
+        var temporary = path + $".tmp-{Environment.ProcessId}";
+        File.WriteAllLines(temporary, kept);
+        File.Move(temporary, path, overwrite: true);
         _writer = new StreamWriter(path, append: true) { AutoFlush = true };
     }
 
@@ -39,19 +46,30 @@ public sealed class MetricsLog : IDisposable
     public void Step(StepMetrics m) => Write(new JsonObject
     {
         ["step"] = m.Step,
-        ["train_loss"] = m.Loss,
-        ["lr"] = m.LearningRate,
-        ["tokens_per_s"] = Math.Round(m.TokensPerSecond, 1),
-        ["grad_norm"] = m.GradNorm,
-        ["elapsed_s"] = Math.Round(m.Elapsed.TotalSeconds, 3),
+        ["train_loss"] = Number(m.Loss),
+        ["lr"] = Number(m.LearningRate),
+        ["tokens_per_s"] = Number(Math.Round(m.TokensPerSecond, 1)),
+        ["grad_norm"] = Number(m.GradNorm),
+        ["elapsed_s"] = Number(Math.Round(m.Elapsed.TotalSeconds, 3)),
     });
 
-    /// <summary>Records an evaluation.</summary>
-    public void Evaluation(long step, double validationLoss) => Write(new JsonObject { ["step"] = step, ["val_loss"] = validationLoss });
+    /// <summary>Records an evaluation (a non-finite loss is written as null).</summary>
+    public void Evaluation(long step, double validationLoss) => Write(new JsonObject { ["step"] = step, ["val_loss"] = Number(validationLoss) });
 
-    /// <summary>Records a step skipped for a non-finite loss.</summary>
-    public void Skipped(long step, double loss) =>
-        Write(new JsonObject { ["step"] = step, ["skipped"] = "non-finite loss", ["loss"] = loss.ToString(CultureInfo.InvariantCulture) });
+    /// <summary>Records a step skipped for a non-finite loss or gradient norm (both as text).</summary>
+    public void Skipped(long step, double loss, double gradNorm) => Write(new JsonObject
+    {
+        ["step"] = step,
+        ["skipped"] = double.IsFinite(loss) ? "non-finite gradient" : "non-finite loss",
+        ["loss"] = loss.ToString(CultureInfo.InvariantCulture),
+        ["grad_norm"] = gradNorm.ToString(CultureInfo.InvariantCulture),
+    });
+
+    /// <summary>Records a restore of the checkpoint at <paramref name="step"/> with the learning rate scaled by <paramref name="scale"/>; later lines continue from that step.</summary>
+    public void Restored(long step, double scale) => Write(new JsonObject { ["step"] = step, ["restored"] = "latest", ["lr_scale"] = Number(scale) });
+
+    /// <summary>A JSON number, or null for NaN and ±infinity (which JSON cannot hold).</summary>
+    public static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 
     private void Write(JsonObject line) => _writer.WriteLine(line.ToJsonString());
 
@@ -78,12 +96,15 @@ public static class CurvePlot
             {
                 continue;
             }
-            if (node?["step"]?.GetValue<long>() is not { } step) continue;
-            if (node["train_loss"]?.GetValue<double>() is { } t && double.IsFinite(t)) train.Add((step, t));
-            if (node["val_loss"]?.GetValue<double>() is { } v && double.IsFinite(v)) validation.Add((step, v));
+            if (node is not JsonObject || node["step"] is not JsonValue stepValue || !stepValue.TryGetValue<long>(out var step)) continue;
+            if (FiniteNumber(node["train_loss"]) is { } t) train.Add((step, t));
+            if (FiniteNumber(node["val_loss"]) is { } v) validation.Add((step, v));
         }
         File.WriteAllText(svgPath, Render(train, validation, title));
     }
+
+    private static double? FiniteNumber(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue<double>(out var number) && double.IsFinite(number) ? number : null;
 
     private static string Render(List<(double X, double Y)> train, List<(double X, double Y)> validation, string title)
     {

@@ -75,6 +75,8 @@ public sealed record TrainSettings
     public double MinDelta { get; init; }
     /// <summary>Consecutive non-finite losses before restoring the last checkpoint with a lower rate.</summary>
     public int NonFiniteLimit { get; init; } = 3;
+    /// <summary>Restores of latest/ (each halving the learning rate) before a diverging run stops.</summary>
+    public int NonFiniteRestoreLimit { get; init; } = 8;
     /// <summary>Share of tokens held out for validation when the data has no split.</summary>
     public double ValidationShare { get; init; } = 0.05;
 

@@ -61,10 +61,11 @@ public sealed class Trainer
     }
 
     /// <summary>Continues the run saved in <paramref name="checkpoint"/> (a checkpoint folder or a run folder).</summary>
-    public static Trainer Resume(string checkpoint, ITrainingObserver observer, long? steps = null)
+    public static Trainer Resume(string checkpoint, ITrainingObserver observer, long? steps = null, int? threads = null)
     {
-        var (directory, info) = Checkpoint.ReadInfo(checkpoint);
+        var (directory, info) = Checkpoint.ReadInfo(checkpoint, observer.Message);
         var settings = steps is { } total ? info.Settings with { Steps = total } : info.Settings;
+        if (threads is { } count) settings = settings with { Threads = count };
         var output = Path.GetDirectoryName(directory)!;
         return new Trainer(info.Model, info.Config, settings, output, observer) { _resumeFrom = (directory, info) };
     }
@@ -73,6 +74,9 @@ public sealed class Trainer
 
     /// <summary>The folder of this run (latest/, best/, metrics.jsonl, curve.svg).</summary>
     public string OutputDirectory => _output;
+
+    /// <summary>Called once the model is built, before any step (the command line checks memory here).</summary>
+    public Action<CompiledModel, TrainSettings>? BeforeTraining { get; set; }
 
     /// <summary>Runs to the end, to early stopping or to cancellation; every path leaves a checkpoint.</summary>
     public TrainResult Run(CancellationToken cancellation)
@@ -100,6 +104,7 @@ public sealed class Trainer
         if (device.Type != DeviceType.Cpu) model.To(device);
         if (model.Context is { } limit && s.Context > limit)
             throw new ConfigException($"--context {s.Context} exceeds {_modelName}'s context of {limit}; use --context {limit} or --set context={s.Context}");
+        BeforeTraining?.Invoke(model, s);
 
         using var optimizer = CreateOptimizer(model, s);
         var schedule = s.BuildSchedule();
@@ -135,11 +140,24 @@ public sealed class Trainer
             TorchRngState = Convert.ToBase64String(Torch.GetRngState()),
             LearningRateScale = scale,
         };
-        void Save(string name) => Checkpoint.Save(Path.Combine(_output, name), Snapshot(), model, optimizer, tokenizer);
+        void Save(string name)
+        {
+            // Weights gone non-finite (a huge update with a finite loss) are not worth keeping: the
+            // last good checkpoint stays, and the next step's loss starts the non-finite recovery.
+            if (!NonFiniteRecovery.WeightsAreFinite(model))
+            {
+                _observer.Message($"step {step}: the weights are not finite; {name}/ keeps its previous checkpoint");
+                return;
+            }
+            Checkpoint.Save(Path.Combine(_output, name), Snapshot(), model, optimizer, tokenizer);
+        }
+        // A fresh run saves its starting point: a kill before the first checkpoint can resume, and
+        // the non-finite recovery always has a checkpoint to go back to.
+        if (_resumeFrom is null) Save("latest");
+        var recovery = new NonFiniteRecovery(_output, s, _observer);
 
         var outcome = TrainOutcome.Completed;
         double? lastLoss = null;
-        var nonFinite = 0;
         var clock = Stopwatch.StartNew();
         var tokensPerStep = (double)s.Batch * s.Context * s.Accumulate;
         model.Train();
@@ -153,36 +171,31 @@ public sealed class Trainer
             var rate = (plateau?.Rate ?? schedule.LearningRate(step)) * scale;
             optimizer.SetLearningRate(rate);
             var started = clock.Elapsed;
-            var loss = AccumulatedLoss(model, batcher, s, device);
-            if (!double.IsFinite(loss))
+            var dataAtStart = batcher.State;
+            var rngAtStart = s.Accumulate > 1 ? Torch.GetRngState() : null;
+            if (AccumulatedLoss(model, batcher, s, device, cancellation) is not { } loss)
+            {
+                // Interrupted between micro-batches: the step is abandoned, and the data position and
+                // RNG go back to its start, so the checkpoint resumes exactly where the run stood.
+                optimizer.ZeroGrad();
+                batcher = new Batcher(corpus, s.Batch, s.Context, dataAtStart);
+                if (rngAtStart is not null) Torch.SetRngState(rngAtStart);
+                outcome = TrainOutcome.Interrupted;
+                break;
+            }
+            var norm = !double.IsFinite(loss) ? double.NaN : s.Clip is { } clip ? Optimizer.ClipGradNorm(model.Parameters(), clip) : GradNorm(model);
+            if (!double.IsFinite(loss) || !double.IsFinite(norm))
             {
                 optimizer.ZeroGrad();
-                nonFinite++;
-                metrics.Skipped(step + 1, loss);
-                _observer.Message($"step {step + 1}: loss is {loss}; step skipped ({nonFinite} in a row)");
-                if (nonFinite >= s.NonFiniteLimit)
+                if (recovery.Skip(step + 1, loss, norm, scale, model, optimizer, metrics) is { } restored)
                 {
-                    var latest = Path.Combine(_output, "latest");
-                    if (!Directory.Exists(latest)) throw new TrainingException($"{nonFinite} non-finite losses in a row and no checkpoint to restore; lower --lr");
-                    var (_, saved) = Checkpoint.ReadInfo(latest);
-                    using (var restored = Checkpoint.LoadModel(latest, saved))
-                    using (Torch.NoGrad())
-                    {
-                        var state = restored.StateDict();
-                        model.LoadStateDict(state);
-                        foreach (var tensor in state.Values) tensor.Dispose();
-                    }
-                    Checkpoint.LoadOptimizer(latest, optimizer);
-                    step = saved.Step;
-                    batcher = new Batcher(corpus, s.Batch, s.Context, saved.DataState);
+                    step = restored.Step;
+                    batcher = new Batcher(corpus, s.Batch, s.Context, restored.DataState);
                     scale *= 0.5;
-                    nonFinite = 0;
-                    _observer.Message($"restored the checkpoint of step {step} and halved the learning rate (now ×{scale})");
                 }
                 continue;
             }
-            nonFinite = 0;
-            var norm = s.Clip is { } clip ? Optimizer.ClipGradNorm(model.Parameters(), clip) : GradNorm(model);
+            recovery.Finite();
             optimizer.Step();
             optimizer.ZeroGrad();
             step++;
@@ -197,7 +210,7 @@ public sealed class Trainer
             {
                 var validation = Evaluate(model, corpus, s, device);
                 metrics.Evaluation(step, validation);
-                var improved = best is null || validation < best.Value - s.MinDelta;
+                var improved = double.IsFinite(validation) && (best is null || validation < best.Value - s.MinDelta);
                 if (improved)
                 {
                     best = validation;
@@ -247,12 +260,13 @@ public sealed class Trainer
         };
     }
 
-    /// <summary>Forward and backward over the micro-batches of one step; returns the mean loss.</summary>
-    private static double AccumulatedLoss(CompiledModel model, Batcher batcher, TrainSettings s, Device device)
+    /// <summary>Forward and backward over the micro-batches of one step; returns the mean loss, or null when cancelled between micro-batches.</summary>
+    private static double? AccumulatedLoss(CompiledModel model, Batcher batcher, TrainSettings s, Device device, CancellationToken cancellation)
     {
         var total = 0.0;
         for (var micro = 0; micro < s.Accumulate; micro++)
         {
+            if (micro > 0 && cancellation.IsCancellationRequested) return null;
             using var scope = TensorScope.Enter();
             var (inputs, targets) = batcher.Next();
             var x = Tensor.From<long>(inputs, [s.Batch, s.Context], device);

@@ -22,10 +22,26 @@ public sealed class Embedding : Module
     /// <summary>[count, dim].</summary>
     public Tensor Weight { get; }
 
-    /// <summary>int64 ids [...] → [..., dim]. Ids outside [0, count) raise a <see cref="TorchException"/>.</summary>
+    /// <summary>
+    /// int64 ids [...] → [..., dim]. An id outside [0, count) raises an <see cref="IdOutOfRangeException"/>
+    /// naming this layer, the smallest or largest bad id and the count (libtorch's own message names neither).
+    /// </summary>
     public Tensor Forward(Tensor ids)
     {
         ExpectShape(ids.DType is DType.Int64 or DType.Int32, "int64 ids", ids);
+        CheckIds(ids);
         return Functional.Embedding(ids, Weight);
+    }
+
+    // Two reductions over the ids: negligible beside the lookup and everything after it.
+    private void CheckIds(Tensor ids)
+    {
+        if (ids.NumElements == 0) return;
+        using var min = ids.Min();
+        using var max = ids.Max();
+        var low = min.ItemInt64();
+        var high = max.ItemInt64();
+        if (low < 0) throw new IdOutOfRangeException(Describe(), low, Options.Count);
+        if (high >= Options.Count) throw new IdOutOfRangeException(Describe(), high, Options.Count);
     }
 }

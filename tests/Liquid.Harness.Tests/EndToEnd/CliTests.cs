@@ -149,7 +149,11 @@ public sealed class CliTests : IDisposable
         var inspect = Liquid("inspect", "tiny-gpt");
         Assert.Equal(0, inspect.Code);
         Assert.Contains("h.0.attn", inspect.Output);
-        Assert.Contains("FLOPs per token", inspect.Output);
+        // From the modules: per block 2·d·3d (qkv) + 2·d·d (proj) + 2·d·4d·2 (mlp) + 4·context·d
+        // (scores and mixing), 4 blocks, plus the tied head 2·d·vocab; d 128, context 128, vocab 256.
+        Assert.Contains($"forward FLOPs per position: {4 * (2 * 128 * 384 + 2 * 128 * 128 + 2 * 2 * 128 * 512 + 4 * 128 * 128) + 2 * 128 * 256:N0} (at context 128)", inspect.Output);
+        Assert.Contains("token_embedding", inspect.Output); // kinds as the model file names them
+        Assert.Contains("float[B, T, 128]", inspect.Output);
 
         var keys = Liquid("inspect", "tiny-gpt", "--keys");
         Assert.Contains("h.0.attn.qkv.weight", keys.Output);

@@ -8,7 +8,7 @@ namespace Liquid.Generator.Binding;
 
 internal sealed partial class Binder
 {
-    private static readonly string[] TrainKeys = ["optimizer", "schedule", "clip_grad_norm", "accumulate", "batch", "context", "steps", "epochs", "early_stopping"];
+    private static readonly string[] TrainKeys = ["data", "tokenizer", "optimizer", "schedule", "clip_grad_norm", "accumulate", "batch", "context", "steps", "epochs", "early_stopping"];
     private static readonly Dictionary<string, string[]> OptimizerArgs = new(StringComparer.Ordinal)
     {
         ["adamw"] = ["lr", "betas", "eps", "weight_decay"],
@@ -44,6 +44,15 @@ internal sealed partial class Binder
         var fields = new List<RecipeField>();
         if (ExpectMapping(node, "'train'") is not { } train) return fields;
         CheckKeys(train, TrainKeys, "'train'");
+
+        // What to train on and how to read it, unless the command line says otherwise.
+        foreach (var (key, property) in new[] { ("data", "Data"), ("tokenizer", "Tokenizer") })
+        {
+            if (Get(train, key) is not { } given || ExpectScalar(given, $"'{key}'", "text") is not { } text) continue;
+            if (text.IsNull || text.Value.Trim().Length == 0 || text.Value.Length > MaxSummaryLength)
+                Report(Diagnostics.OutOfRange, text, $"'{key}' must be a data spec of 1 to {MaxSummaryLength} characters (a path or builtin:NAME)");
+            else fields.Add(new RecipeField(property, new TextCode(text.Value.Trim())));
+        }
 
         if (Get(train, "optimizer") is { } optimizerNode && ExpectMapping(optimizerNode, "'optimizer'") is { } optimizer)
         {

@@ -270,7 +270,13 @@ internal static class ModelEmitter
         w.Line("public override IReadOnlyList<ObjectiveTermInfo> ObjectiveTerms =>");
         w.Line("[");
         foreach (var term in model.Objective)
-            w.Line($"    new({CSharp.Literal(term.Name)}, {CSharp.Literal(term.Kind)}, {CSharp.Literal(term.Input)}, {(term.Target is { } t ? CSharp.Literal(t) : "null")}),");
+        {
+            // A classification term names the target id it ignores, so tools can mask positions out.
+            var ignore = term.Kind is "cross_entropy" or "focal"
+                ? $" {{ IgnoreIndex = {(term.Args.FirstOrDefault(a => a.Name == "ignoreIndex")?.Value is { } given ? CSharp.ThroughProperty(model).Code(given) : "-100")} }}"
+                : "";
+            w.Line($"    new({CSharp.Literal(term.Name)}, {CSharp.Literal(term.Kind)}, {CSharp.Literal(term.Input)}, {(term.Target is { } t ? CSharp.Literal(t) : "null")}){ignore},");
+        }
         w.Line("];");
         w.Line();
         w.Line("/// <inheritdoc/>");

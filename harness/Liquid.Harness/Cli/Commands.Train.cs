@@ -14,9 +14,9 @@ public static partial class Commands
     private static Command TrainCommand(IAnsiConsole console)
     {
         var model = new Argument<string?>("model") { Description = "Model to train (see liquid models); omit with --resume.", Arity = ArgumentArity.ZeroOrOne };
-        var data = new Option<string>("--data") { Description = "Text file or folder, WikiText folder, .jsonl, or builtin:fortunes / builtin:fortunes-es.", DefaultValueFactory = _ => "builtin:fortunes" };
+        var data = new Option<string?>("--data") { Description = "Language models: a text file or folder, WikiText folder, .jsonl, or builtin:fortunes / builtin:fortunes-es. Other models: examples by name in .csv/.tsv, .jsonl or .safetensors, or builtin:fashion-mnist. Default: the model's train: data, else builtin:fortunes." };
         var field = new Option<string?>("--field") { Description = "JSONL field holding the text (default: text)." };
-        var tokenizer = new Option<string>("--tokenizer") { Description = "gpt2, byte, char or bpe:N (N merges learned on the data). byte reads files as bytes: lossless for any file.", DefaultValueFactory = _ => "byte" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Language models: gpt2, byte, char or bpe:N (N merges learned on the data); byte reads files as bytes, lossless for any file. Default: the model's train: tokenizer, else byte." };
         var sets = SetOption();
         var steps = new Option<long?>("--steps") { Description = "Optimizer steps (default: the model's recipe). With --resume: the new total; a cosine schedule is stretched to it." };
         var epochs = new Option<int?>("--epochs") { Description = "Passes over the training tokens, instead of --steps." };
@@ -99,7 +99,7 @@ public static partial class Commands
                 using (var probe = info.Create(config))
                 {
                     settings = TrainingSetup.Settings(probe.Recipe, probe.Context, new TrainingSetup.Overrides(
-                        result.GetValue(data)!, result.GetValue(field), result.GetValue(tokenizer)!, result.GetValue(steps), result.GetValue(epochs),
+                        result.GetValue(data), result.GetValue(field), result.GetValue(tokenizer), result.GetValue(steps), result.GetValue(epochs),
                         result.GetValue(batch), result.GetValue(context), result.GetValue(lr), result.GetValue(warmup), result.GetValue(schedule),
                         result.GetValue(clip), result.GetValue(accumulate), result.GetValue(evalEvery), result.GetValue(checkpointEvery),
                         result.GetValue(seed), result.GetValue(threads), result.GetValue(device)!, result.GetValue(patience), result.GetValue(minDelta)));

@@ -20,15 +20,23 @@ public static partial class Commands
     private static Command EvalCommand(TextWriter output, IAnsiConsole console, Action<string> notice)
     {
         var checkpoint = new Argument<string>("checkpoint") { Description = "Checkpoint folder (or run folder: uses latest/)." };
-        var data = new Option<string?>("--data") { Description = "Text to evaluate on (default: the run's validation split)." };
-        var field = new Option<string?>("--field") { Description = "JSONL field holding the text." };
-        var context = new Option<int?>("--context") { Description = "Window length (default: the run's context)." };
+        var data = new Option<string?>("--data") { Description = "Data to evaluate on (default: the run's own). Language models: text; other models: examples with their inputs and targets." };
+        var field = new Option<string?>("--field") { Description = "JSONL field holding the text (language models)." };
+        var split = new Option<string>("--split") { Description = "Which split of example data: test, validation or train (language models use the run's validation split).", DefaultValueFactory = _ => "test" };
+        var context = new Option<int?>("--context") { Description = "Window length of a language model (default: the run's context)." };
         var stride = new Option<int?>("--stride") { Description = "Window step; each token is scored once, with up to context − stride tokens of history (default: context)." };
         var maxTokens = new Option<long?>("--max-tokens") { Description = "Score at most this many tokens." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
-        var command = new Command("eval", "Validation loss, perplexity and token / top-k accuracy of a checkpoint.\n\nExample: liquid eval runs/tiny-gpt-20261122/latest --data notes.txt")
+        var command = new Command("eval", """
+            The model's objective on held-out data, and what its terms measure: for a language model perplexity and
+            token / top-k accuracy; for a classifier accuracy and top-k accuracy; for a regression MSE and MAE.
+
+            Examples:
+              liquid eval runs/tiny-gpt-20261122/latest --data notes.txt
+              liquid eval runs/fmnist-gru-20261204            (the test split of the run's data)
+            """)
         {
-            checkpoint, data, field, context, stride, maxTokens, json,
+            checkpoint, data, field, split, context, stride, maxTokens, json,
         };
         command.SetAction(result =>
         {
@@ -37,30 +45,86 @@ public static partial class Commands
             OptionChecks.AtLeast(result.GetValue(stride), 1, "--stride", "at least 1");
             var (_, info, tokenizer, loaded) = OpenCheckpoint(result.GetValue(checkpoint)!, result, notice);
             using var model = loaded;
-            var ids = result.GetValue(data) is { } spec
-                ? TokenCorpus.EncodeTrain(new DataSource(spec, result.GetValue(field)).Read(), tokenizer)
-                : ValidationIds(info, tokenizer);
-            if (result.GetValue(maxTokens) is { } limit && ids.Length > limit + 1) ids = ids[..(int)(limit + 1)];
-            var window = result.GetValue(context) ?? info.Settings.Context;
-            var metrics = Evaluation.Score(model, ids, window, result.GetValue(stride) ?? window);
-            if (result.GetValue(json))
+            var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+            var table = new Table().AddColumns("metric", "value");
+            if (TrainingData.LanguageModel(model.Inputs, model.Targets) is not null)
             {
-                // Plain writer: the console would wrap the line at its width.
-                output.WriteLine(JsonSerializer.Serialize(metrics, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+                var text = tokenizer ?? throw new CheckpointException("this language model's checkpoint has no tokenizer");
+                var ids = result.GetValue(data) is { } spec
+                    ? TokenCorpus.EncodeTrain(new DataSource(spec, result.GetValue(field)).Read(), text)
+                    : ValidationIds(info, text);
+                if (result.GetValue(maxTokens) is { } limit && ids.Length > limit + 1) ids = ids[..(int)(limit + 1)];
+                var window = result.GetValue(context) ?? info.Settings.Context;
+                var metrics = Evaluation.ScoreTokens(model, ids, window, result.GetValue(stride) ?? window);
+                if (result.GetValue(json))
+                {
+                    // Plain writer: the console would wrap the line at its width.
+                    output.WriteLine(JsonSerializer.Serialize(metrics, options));
+                    return 0;
+                }
+                table.AddRow("tokens scored", Format(metrics.Tokens));
+                table.AddRow("loss", metrics.Loss.ToString("F4", CultureInfo.InvariantCulture));
+                table.AddRow("perplexity", metrics.Perplexity.ToString("F2", CultureInfo.InvariantCulture));
+                table.AddRow("token accuracy", metrics.Top1.ToString("P2", CultureInfo.InvariantCulture));
+                table.AddRow("top-3 accuracy", metrics.Top3.ToString("P2", CultureInfo.InvariantCulture));
+                table.AddRow("top-5 accuracy", metrics.Top5.ToString("P2", CultureInfo.InvariantCulture));
+                table.AddRow("top-10 accuracy", metrics.Top10.ToString("P2", CultureInfo.InvariantCulture));
+                console.Write(table);
                 return 0;
             }
-            var table = new Table().AddColumns("metric", "value");
-            table.AddRow("tokens scored", Format(metrics.Tokens));
-            table.AddRow("loss", metrics.Loss.ToString("F4", CultureInfo.InvariantCulture));
-            table.AddRow("perplexity", metrics.Perplexity.ToString("F2", CultureInfo.InvariantCulture));
-            table.AddRow("token accuracy", metrics.Top1.ToString("P2", CultureInfo.InvariantCulture));
-            table.AddRow("top-3 accuracy", metrics.Top3.ToString("P2", CultureInfo.InvariantCulture));
-            table.AddRow("top-5 accuracy", metrics.Top5.ToString("P2", CultureInfo.InvariantCulture));
-            table.AddRow("top-10 accuracy", metrics.Top10.ToString("P2", CultureInfo.InvariantCulture));
+
+            var which = result.GetValue(split) switch
+            {
+                "test" => Split.Test,
+                "validation" or "valid" => Split.Validation,
+                "train" => Split.Train,
+                var other => throw new ConfigException($"--split takes test, validation or train, not '{other}'"),
+            };
+            var source = result.GetValue(data) ?? info.Settings.Data;
+            var set = ExampleSet.Load(source, TrainingData.Fields(model.Inputs, model.Targets),
+                new LoadOptions(ValidationShare: info.Settings.ValidationShare, TestShare: info.Settings.ValidationShare), notice);
+            var inputs = model.Inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+            var examples = Evaluation.ScoreExamples(model, Batches(set[which], inputs, info.Settings.Batch));
+            if (result.GetValue(json))
+            {
+                output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                {
+                    ["split"] = which.ToString().ToLowerInvariant(),
+                    ["examples"] = examples.Examples,
+                    ["loss"] = examples.Loss,
+                    ["terms"] = examples.Terms,
+                    ["accuracy"] = examples.Accuracy,
+                    ["top_k"] = examples.TopK?.ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => p.Value),
+                    ["mse"] = examples.MeanSquaredError,
+                    ["mae"] = examples.MeanAbsoluteError,
+                }, options));
+                return 0;
+            }
+            table.AddRow("split", $"{which.ToString().ToLowerInvariant()} of {Markup.Escape(source)}");
+            table.AddRow("examples", Format(examples.Examples));
+            table.AddRow("loss", examples.Loss.ToString("F4", CultureInfo.InvariantCulture));
+            if (examples.Terms.Count > 1)
+                foreach (var (name, value) in examples.Terms) table.AddRow($"  {Markup.Escape(name)}", value.ToString("F4", CultureInfo.InvariantCulture));
+            if (examples.Accuracy is { } accuracy) table.AddRow("accuracy", accuracy.ToString("P2", CultureInfo.InvariantCulture));
+            if (examples.TopK is { } topK)
+                foreach (var k in new[] { 3, 5 }) table.AddRow($"top-{k} accuracy", topK[k].ToString("P2", CultureInfo.InvariantCulture));
+            if (examples.MeanSquaredError is { } mse) table.AddRow("MSE", mse.ToString("G5", CultureInfo.InvariantCulture));
+            if (examples.MeanAbsoluteError is { } mae) table.AddRow("MAE", mae.ToString("G5", CultureInfo.InvariantCulture));
             console.Write(table);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>A split's examples in order, as batches of inputs and targets.</summary>
+    private static IEnumerable<Batch> Batches(ExampleSplit split, IReadOnlySet<string> inputs, int size)
+    {
+        foreach (var tensors in ExampleBatcher.Sequential(split, size))
+        {
+            var batch = new Batch(new Dictionary<string, Tensor>(StringComparer.Ordinal), new Dictionary<string, Tensor>(StringComparer.Ordinal), (int)tensors.Values.First().Size(0));
+            foreach (var (name, tensor) in tensors) (inputs.Contains(name) ? batch.Inputs : batch.Targets)[name] = tensor;
+            yield return batch;
+        }
     }
 
     /// <summary>The run's own validation tokens, re-derived from its data source and tokenizer.</summary>
@@ -97,7 +161,8 @@ public static partial class Commands
             using var model = loaded;
             var text = result.GetValue(prompt)!;
             output.Write(text);
-            var generated = Sampling.Generate(model, tokenizer, text, options.Read(result), chunk => output.Write(chunk));
+            var generated = Sampling.Generate(model, tokenizer ?? throw new CheckpointException($"{model.Info.Name} reads named examples, not text: there is nothing to generate"),
+                text, options.Read(result), chunk => output.Write(chunk));
             output.WriteLine();
             console.WriteLine($"[{generated.Tokens.Count} tokens, stopped by {generated.Reason.ToString().ToLowerInvariant()}]");
             return 0;
@@ -112,15 +177,17 @@ public static partial class Commands
         var target = new Argument<string>("model") { Description = "Model name or checkpoint folder." };
         var weights = new Option<string?>("--weights") { Description = "Weights to load (safetensors; required for a model name)." };
         var sets = SetOption();
-        var input = new Option<string?>("--input") { Description = "JSON file with token ids: [1, 2, 3] or [[…], […]] for a batch." };
+        var input = new Option<string?>("--input") { Description = "Token ids as JSON ([1, 2, 3] or [[…], […]] for a batch), or named inputs: a JSON object {\"image\": [[…]]} or a .safetensors file, each with the batch dimension first." };
         var text = new Option<string?>("--text") { Description = "Text to tokenize (needs a checkpoint's tokenizer, or --tokenizer)." };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer for --text with a model name: gpt2 or byte." };
         var output = new Option<string>("--out") { Description = "Where to write the outputs (safetensors).", Required = true };
         var command = new Command("run", """
-            One forward pass; writes the logits (and any extra outputs and auxiliary losses) to a safetensors file, so
-            other tools can compare their own implementation with ours.
+            One forward pass; writes the inputs, every output and auxiliary loss (loss.NAME) to a safetensors file,
+            so other tools can compare their own implementation with ours.
 
-            Example: liquid run tiny-gpt --weights w.safetensors --input ids.json --out out.safetensors
+            Examples:
+              liquid run tiny-gpt --weights w.safetensors --input ids.json --out out.safetensors
+              liquid run runs/fmnist-gru-20261204 --input images.safetensors --out out.safetensors
             """)
         {
             target, weights, sets, input, text, tokenizer, output,
@@ -156,16 +223,13 @@ public static partial class Commands
             using (model)
             {
                 if (result.GetValue(tokenizer) is { } spec) tokens = Tokenizers.Create(spec, () => throw new ConfigException($"--tokenizer {spec} must be trained; use a checkpoint's tokenizer"));
-                var ids = result.GetValue(input) is { } file ? ReadIds(file)
-                    : result.GetValue(text) is { } t ? [(tokens ?? throw new ConfigException("--text needs a tokenizer: pass a checkpoint or --tokenizer")).Encode(t).Select(i => (long)i).ToArray()]
-                    : throw new ConfigException("run needs --input ids.json or --text \"…\"");
                 model.Eval();
                 using var noGrad = Torch.NoGrad();
                 using var scope = TensorScope.Enter();
-                var flat = ids.SelectMany(row => row).ToArray();
-                var batch = Tensor.From<long>(flat, [ids.Length, ids[0].Length]);
-                using var outputs = model.Run(new Dictionary<string, Tensor> { ["tokens"] = batch });
-                var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal) { ["logits"] = outputs.Output, ["tokens"] = batch };
+                var inputs = ReadInputs(model, result.GetValue(input), result.GetValue(text), tokens);
+                using var outputs = model.Run(inputs);
+                var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+                foreach (var (key, value) in inputs) tensors[key] = value;
                 foreach (var (key, value) in outputs.Values) tensors[key] = value;
                 foreach (var (key, value) in outputs.Losses) tensors["loss." + key] = value;
                 TensorFile.Save(result.GetValue(output)!, tensors, new Dictionary<string, string> { ["model"] = model.Info.Name });
@@ -176,14 +240,104 @@ public static partial class Commands
         return command;
     }
 
-    private static long[][] ReadIds(string path)
+    /// <summary>
+    /// The inputs of one forward pass, by the model's names: token ids for a language model (a JSON
+    /// array, or text through the tokenizer), else named tensors (a JSON object of nested arrays or a
+    /// safetensors file), each checked against the model's declared type.
+    /// </summary>
+    private static Dictionary<string, Tensor> ReadInputs(CompiledModel model, string? file, string? text, ITokenizer? tokenizer)
     {
-        if (!File.Exists(path)) throw new DataException($"input file '{path}' does not exist");
+        var language = TrainingData.LanguageModel(model.Inputs, model.Targets);
+        if (language is { } lm && file is null)
+        {
+            var ids = text is null ? throw new ConfigException("run needs --input FILE or --text \"…\"")
+                : (tokenizer ?? throw new ConfigException("--text needs a tokenizer: pass a checkpoint or --tokenizer")).Encode(text).Select(i => (long)i).ToArray();
+            return new Dictionary<string, Tensor> { [lm.Input.Name] = Tensor.From<long>(ids, [1, ids.Length]) };
+        }
+        if (file is null) throw new ConfigException($"run needs --input FILE with {string.Join(", ", model.Inputs.Select(i => $"{i.Name} {i}"))}");
+        if (!File.Exists(file)) throw new DataException($"input file '{file}' does not exist");
+        Dictionary<string, Tensor> inputs;
+        if (file.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            inputs = TensorFile.Load(file);
+        }
+        else
+        {
+            using var document = ParseJson(file);
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Array)
+            {
+                if (language is not { } lm2) throw new DataException($"{file}: {model.Info.Name} takes named inputs ({string.Join(", ", model.Inputs.Select(i => i.Name))}); write a JSON object of them");
+                var rows = ReadIds(file, root);
+                inputs = new Dictionary<string, Tensor> { [lm2.Input.Name] = Tensor.From<long>(rows.SelectMany(r => r).ToArray(), [rows.Length, rows[0].Length]) };
+            }
+            else if (root.ValueKind == JsonValueKind.Object)
+            {
+                inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+                foreach (var property in root.EnumerateObject())
+                {
+                    var declared = model.Inputs.FirstOrDefault(i => i.Name == property.Name)
+                        ?? throw new DataException($"{file}: '{property.Name}' is not an input of {model.Info.Name} (its inputs: {string.Join(", ", model.Inputs.Select(i => i.Name))})");
+                    inputs[property.Name] = JsonTensor(file, property.Name, property.Value, declared.DType);
+                }
+            }
+            else throw new DataException($"{file}: expected a JSON array of token ids or an object of named inputs");
+        }
+        foreach (var declared in model.Inputs)
+        {
+            if (!inputs.TryGetValue(declared.Name, out var tensor))
+            {
+                if (declared.Optional) continue;
+                throw new DataException($"{file}: no input '{declared.Name}' (the model takes {string.Join(", ", model.Inputs.Select(i => $"{i.Name} {i}"))})");
+            }
+            if (tensor.Rank != declared.Shape.Count || declared.Shape.Select((d, i) => d is null || d == tensor.Size(i)).Any(ok => !ok))
+                throw new DataException($"{file}: input '{declared.Name}' is [{string.Join(", ", tensor.Shape)}] but the model takes {declared}");
+            if (tensor.DType != declared.DType) inputs[declared.Name] = tensor.To(declared.DType);
+        }
+        return inputs;
+    }
+
+    private static JsonDocument ParseJson(string path)
+    {
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(path));
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Array || root.GetArrayLength() == 0) throw new DataException($"{path}: expected a JSON array of token ids");
+            return JsonDocument.Parse(File.ReadAllText(path));
+        }
+        catch (JsonException e)
+        {
+            throw new DataException($"{path}: not valid JSON ({e.Message})");
+        }
+    }
+
+    /// <summary>A nested JSON array as a tensor: rectangular, numbers only.</summary>
+    private static Tensor JsonTensor(string file, string name, JsonElement value, DType dtype)
+    {
+        var shape = new List<long>();
+        for (var e = value; e.ValueKind == JsonValueKind.Array; e = e.GetArrayLength() > 0 ? e[0] : default) shape.Add(e.GetArrayLength());
+        var numbers = new List<double>();
+        void Walk(JsonElement e, int depth)
+        {
+            if (depth == shape.Count)
+            {
+                if (e.ValueKind != JsonValueKind.Number || !e.TryGetDouble(out var x) || !double.IsFinite(x))
+                    throw new DataException($"{file}: '{name}' holds {e.ValueKind.ToString().ToLowerInvariant()} where a finite number belongs");
+                numbers.Add(x);
+                return;
+            }
+            if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() != shape[depth])
+                throw new DataException($"{file}: '{name}' is not rectangular: its dimension {depth} should have {shape[depth]} entries");
+            foreach (var item in e.EnumerateArray()) Walk(item, depth + 1);
+        }
+        Walk(value, 0);
+        using var values = Tensor.From(numbers.ToArray(), shape.ToArray());
+        return values.To(dtype);
+    }
+
+    private static long[][] ReadIds(string path, JsonElement root)
+    {
+        try
+        {
+            if (root.GetArrayLength() == 0) throw new DataException($"{path}: expected a JSON array of token ids");
             long[] Row(JsonElement row) => row.EnumerateArray().Select(e => e.GetInt64()).ToArray();
             var rows = root[0].ValueKind == JsonValueKind.Array ? root.EnumerateArray().Select(Row).ToArray() : [Row(root)];
             if (rows.Any(r => r.Length != rows[0].Length || r.Length == 0)) throw new DataException($"{path}: every row needs the same, non-zero number of ids");
@@ -289,14 +443,14 @@ public static partial class Commands
     /// A checkpoint's info, tokenizer and model. Reading a run that is training right now can land
     /// on the moment it swaps latest/ in (files vanish between two reads); such a read is tried again.
     /// </summary>
-    private static (string Directory, CheckpointInfo Info, ITokenizer Tokenizer, CompiledModel Model) OpenCheckpoint(string path, ParseResult result, Action<string> notice)
+    private static (string Directory, CheckpointInfo Info, ITokenizer? Tokenizer, CompiledModel Model) OpenCheckpoint(string path, ParseResult result, Action<string> notice)
     {
         for (var attempt = 1; ; attempt++)
         {
             var (directory, info) = Checkpoint.ReadInfo(path, notice);
             try
             {
-                var tokenizer = Checkpoint.LoadTokenizer(directory);
+                var tokenizer = Checkpoint.TryLoadTokenizer(directory);
                 return (directory, info, tokenizer, LoadChecked(directory, info, result, notice));
             }
             catch (CheckpointException) when (attempt < 5 && RunLock.HeldByAnother(Path.GetDirectoryName(directory)!, out _))

@@ -38,8 +38,10 @@ internal sealed class ConsoleObserver(IAnsiConsole console) : ITrainingObserver
     {
         _smoothedLoss = double.IsNaN(_smoothedLoss) ? m.Loss : 0.9 * _smoothedLoss + 0.1 * m.Loss;
         var eta = Eta(m, totalSteps);
+        var terms = string.Concat(m.Terms.Select(t => string.Create(CultureInfo.InvariantCulture, $"  {t.Key} {t.Value:F4}")));
+        var unit = m.Unit == "tokens" ? "tok/s" : "ex/s";
         var text = string.Create(CultureInfo.InvariantCulture,
-            $"step {m.Step}/{totalSteps}  loss {_smoothedLoss:F4}  lr {m.LearningRate:G3}  {m.TokensPerSecond:N0} tok/s");
+            $"step {m.Step}/{totalSteps}  loss {_smoothedLoss:F4}{terms}  lr {m.LearningRate:G3}  {m.TokensPerSecond:N0} {unit}");
         if (_task is not null)
         {
             _task.MaxValue = totalSteps;
@@ -65,6 +67,13 @@ internal sealed class ConsoleObserver(IAnsiConsole console) : ITrainingObserver
         return remaining.TotalHours >= 1
             ? string.Create(CultureInfo.InvariantCulture, $"{(long)remaining.TotalHours}:{remaining:mm\\:ss}")
             : remaining.ToString("mm\\:ss", CultureInfo.InvariantCulture);
+    }
+
+    public void Evaluated(ValidationMetrics m, bool best)
+    {
+        var terms = m.Terms.Count > 1 ? " (" + string.Join(", ", m.Terms.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key} {t.Value:F4}"))) + ")" : "";
+        var accuracy = m.Accuracy is { } a ? string.Create(CultureInfo.InvariantCulture, $", accuracy {a:P2}") : "";
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"step {m.Step}: validation loss {m.Loss:F4}{terms}{accuracy}{(best ? " (best, saved best/)" : "")}")));
     }
 
     public void Evaluated(long step, double validationLoss, bool best) =>

@@ -217,9 +217,14 @@ internal static class MemoryGuard
         var scope = TensorScope.Enter();
         try
         {
-            var tokens = Tensor.Zeros([1, context], DType.Int64);
-            var output = model.Run(new Dictionary<string, Tensor> { ["tokens"] = tokens });
-            var loss = model.Loss(output, Tensor.Zeros([1, context], DType.Int64));
+            // One example of every input and target, by the model's own names: zeros are valid token
+            // ids and class labels, and open dimensions other than the batch take the context.
+            Tensor Zeros(TensorInfo info) => Tensor.Zeros(info.Shape.Select((d, i) => i == 0 ? 1 : d ?? context).ToArray(), info.DType);
+            var inputs = model.Inputs.Where(i => !i.Optional).ToDictionary(i => i.Name, Zeros, StringComparer.Ordinal);
+            var targets = model.Targets.ToDictionary(t => t.Name, Zeros, StringComparer.Ordinal);
+            var output = model.Run(inputs);
+            using var objective = model.Objective(output, targets);
+            var loss = objective.TakeTotal();
             return new Held(scope, output, loss);
         }
         catch

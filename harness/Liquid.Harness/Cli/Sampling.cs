@@ -63,11 +63,12 @@ internal static class Sampling
         return result;
     }
 
-    /// <summary>The sample shown at the end of training: greedy-free, seeded sampling at temperature 0.8.</summary>
+    /// <summary>The sample shown at the end of training of a language model: seeded sampling at temperature 0.8.</summary>
     public static void PrintSample(IAnsiConsole console, string checkpoint, string prompt)
     {
         var (directory, info) = Checkpoint.ReadInfo(checkpoint);
-        var tokenizer = Checkpoint.LoadTokenizer(directory);
+        // Only language models have something to say: a model that reads examples has no tokenizer.
+        if (Checkpoint.TryLoadTokenizer(directory) is not { } tokenizer) return;
         using var model = Checkpoint.LoadModel(directory, info);
         var text = new System.Text.StringBuilder(prompt);
         var options = new SamplingOptions { Strategy = SamplingStrategy.Sample, Temperature = 0.8, TopK = 40, MaxTokens = 120, Seed = 1 };

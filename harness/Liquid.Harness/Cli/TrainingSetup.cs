@@ -7,7 +7,7 @@ namespace Liquid.Harness.Cli;
 internal static class TrainingSetup
 {
     /// <summary>The options of <c>liquid train</c>; null means "use the recipe".</summary>
-    public sealed record Overrides(string Data, string? Field, string Tokenizer, long? Steps, int? Epochs, int? Batch, int? Context,
+    public sealed record Overrides(string? Data, string? Field, string? Tokenizer, long? Steps, int? Epochs, int? Batch, int? Context,
         double? LearningRate, long? Warmup, string? Schedule, double? Clip, int? Accumulate, int? EvalEvery, int? CheckpointEvery,
         ulong Seed, int Threads, string Device, int? Patience, double? MinDelta);
 
@@ -43,9 +43,9 @@ internal static class TrainingSetup
         };
         return new TrainSettings
         {
-            Data = o.Data,
+            Data = o.Data ?? recipe.Data ?? "builtin:fortunes",
             Field = o.Field,
-            Tokenizer = o.Tokenizer,
+            Tokenizer = o.Tokenizer ?? recipe.Tokenizer ?? "byte",
             Steps = steps,
             Epochs = epochs,
             Batch = batch,

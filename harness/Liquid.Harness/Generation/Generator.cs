@@ -86,14 +86,15 @@ public sealed record GenerationResult
 /// </remarks>
 public sealed class Generator
 {
-    /// <summary>The name of the input the model must take.</summary>
-    public const string TokensInput = "tokens";
+    private readonly string _input;
 
-    /// <summary>Creates a generator for <paramref name="model"/>.</summary>
+    /// <summary>Creates a generator for <paramref name="model"/>, a language model (its token input is read from its file's declarations).</summary>
     public Generator(CompiledModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
+        _input = Training.TrainingData.LanguageModel(model.Inputs, model.Targets)?.Input.Name
+            ?? throw new ArgumentException($"{model.Info.Name} is not a language model (one token input whose next tokens are its target), so it cannot generate text");
     }
 
     /// <summary>The model generating.</summary>
@@ -215,7 +216,7 @@ public sealed class Generator
         var ids = new long[count];
         for (var i = 0; i < count; i++) ids[i] = sequence[start + i];
         var tokens = Tensor.From(ids, 1L, count);
-        var output = Model.Run(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [TokensInput] = tokens }, state).Output;
+        var output = Model.Run(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [_input] = tokens }, state).Output;
         if (output.Rank != 3 || output.Size(0) != 1 || output.Size(1) != count)
             throw new InvalidOperationException(
                 $"{Model.Info.Name}: generation needs logits [B, T, V] for tokens [1, {count}], got [{string.Join(", ", output.Shape)}]");

@@ -52,7 +52,7 @@ public static class Checkpoint
     };
 
     /// <summary>Writes a checkpoint folder at <paramref name="directory"/>, replacing any previous one atomically.</summary>
-    public static void Save(string directory, CheckpointInfo info, CompiledModel model, Optimizer optimizer, ITokenizer tokenizer)
+    public static void Save(string directory, CheckpointInfo info, CompiledModel model, Optimizer optimizer, ITokenizer? tokenizer)
     {
         var parent = Path.GetDirectoryName(Path.GetFullPath(directory))!;
         Directory.CreateDirectory(parent);
@@ -73,7 +73,7 @@ public static class Checkpoint
         {
             foreach (var tensor in state.Values) tensor.Dispose();
         }
-        tokenizer.Save(temporary);
+        tokenizer?.Save(temporary); // models that read examples have none
         File.WriteAllText(Path.Combine(temporary, "checkpoint.json"), JsonSerializer.Serialize(info, Json));
         CheckpointRecovery.WriteMarker(temporary); // last: its presence says every file above is whole
 
@@ -166,8 +166,13 @@ public static class Checkpoint
     }
 
     /// <summary>The tokenizer saved with the checkpoint.</summary>
-    public static ITokenizer LoadTokenizer(string directory)
+    public static ITokenizer LoadTokenizer(string directory) =>
+        TryLoadTokenizer(directory) ?? throw new CheckpointException($"checkpoint '{directory}' has no tokenizer: its model reads named examples, not text");
+
+    /// <summary>The tokenizer saved with the checkpoint, or null when it has none (a model that reads examples).</summary>
+    public static ITokenizer? TryLoadTokenizer(string directory)
     {
+        if (!File.Exists(Path.Combine(directory, TokenizerFile.FileName))) return null;
         try
         {
             return Tokenizers.Load(directory);

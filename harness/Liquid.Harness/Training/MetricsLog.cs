@@ -42,19 +42,35 @@ public sealed class MetricsLog : IDisposable
         _writer = new StreamWriter(path, append: true) { AutoFlush = true };
     }
 
-    /// <summary>Records a step.</summary>
-    public void Step(StepMetrics m) => Write(new JsonObject
+    /// <summary>Records a step: the objective, each of its terms (<c>train_loss.NAME</c>) and the layers' measurements.</summary>
+    public void Step(StepMetrics m)
     {
-        ["step"] = m.Step,
-        ["train_loss"] = Number(m.Loss),
-        ["lr"] = Number(m.LearningRate),
-        ["tokens_per_s"] = Number(Math.Round(m.TokensPerSecond, 1)),
-        ["grad_norm"] = Number(m.GradNorm),
-        ["elapsed_s"] = Number(Math.Round(m.Elapsed.TotalSeconds, 3)),
-    });
+        var line = new JsonObject
+        {
+            ["step"] = m.Step,
+            ["train_loss"] = Number(m.Loss),
+            ["lr"] = Number(m.LearningRate),
+            [m.Unit + "_per_s"] = Number(Math.Round(m.TokensPerSecond, 1)),
+            ["grad_norm"] = Number(m.GradNorm),
+            ["elapsed_s"] = Number(Math.Round(m.Elapsed.TotalSeconds, 3)),
+        };
+        foreach (var (name, value) in m.Terms) line["train_loss." + name] = Number(value);
+        foreach (var (name, values) in m.Measurements)
+            line[name] = values.Length == 1 ? Number(values[0]) : new JsonArray(values.Select(v => Number(Math.Round(v, 6))).ToArray());
+        Write(line);
+    }
 
     /// <summary>Records an evaluation (a non-finite loss is written as null).</summary>
     public void Evaluation(long step, double validationLoss) => Write(new JsonObject { ["step"] = step, ["val_loss"] = Number(validationLoss) });
+
+    /// <summary>Records an evaluation with its terms (<c>val_loss.NAME</c>) and accuracy.</summary>
+    public void Evaluation(ValidationMetrics m)
+    {
+        var line = new JsonObject { ["step"] = m.Step, ["val_loss"] = Number(m.Loss) };
+        if (m.Terms.Count > 1) foreach (var (name, value) in m.Terms) line["val_loss." + name] = Number(value);
+        if (m.Accuracy is { } accuracy) line["val_accuracy"] = Number(accuracy);
+        Write(line);
+    }
 
     /// <summary>Records a step skipped for a non-finite loss or gradient norm (both as text).</summary>
     public void Skipped(long step, double loss, double gradNorm) => Write(new JsonObject

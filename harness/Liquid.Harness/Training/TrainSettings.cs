@@ -84,10 +84,11 @@ public sealed record TrainSettings
     /// These settings with everything that depends on the corpus size made concrete: steps from
     /// epochs, warmup from its fraction, evaluation and checkpoint intervals.
     /// </summary>
-    public TrainSettings Resolve(long trainTokens)
+    public TrainSettings Resolve(long trainItems, long itemsPerBatch)
     {
-        var tokensPerStep = (long)Batch * Context * Accumulate;
-        var steps = Steps > 0 ? Steps : Math.Max(1, (long)Math.Ceiling((Epochs ?? 1) * (double)trainTokens / tokensPerStep));
+        // An epoch is one pass over the training tokens (language models) or examples (the rest).
+        var itemsPerStep = itemsPerBatch * Accumulate;
+        var steps = Steps > 0 ? Steps : Math.Max(1, (long)Math.Ceiling((Epochs ?? 1) * (double)trainItems / itemsPerStep));
         var evalEvery = EvalEvery > 0 ? EvalEvery : (int)Math.Max(1, steps / 10);
         return this with
         {

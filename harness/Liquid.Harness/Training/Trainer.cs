@@ -16,12 +16,28 @@ public interface ITrainingObserver
     /// <summary>A validation pass finished.</summary>
     void Evaluated(long step, double validationLoss, bool best);
 
+    /// <summary>A validation pass finished, with each objective term and the classification accuracy when there is one.</summary>
+    void Evaluated(ValidationMetrics metrics, bool best) => Evaluated(metrics.Step, metrics.Loss, best);
+
     /// <summary>Something worth a line: checkpoint saved, step skipped, early stop…</summary>
     void Message(string text);
 }
 
-/// <summary>Numbers of one optimizer step.</summary>
-public sealed record StepMetrics(long Step, double Loss, double LearningRate, double TokensPerSecond, double GradNorm, TimeSpan Elapsed);
+/// <summary>Numbers of one optimizer step; <see cref="Terms"/> holds each objective term when there are several.</summary>
+public sealed record StepMetrics(long Step, double Loss, double LearningRate, double TokensPerSecond, double GradNorm, TimeSpan Elapsed)
+{
+    /// <summary>Each term of the objective, unweighted, by its name (empty for a one-term objective).</summary>
+    public IReadOnlyDictionary<string, double> Terms { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Measurements the layers reported (expert usage …), averaged over the step's micro-batches.</summary>
+    public IReadOnlyDictionary<string, double[]> Measurements { get; init; } = new Dictionary<string, double[]>();
+
+    /// <summary>What <see cref="TokensPerSecond"/> counts: tokens or examples.</summary>
+    public string Unit { get; init; } = "tokens";
+}
+
+/// <summary>Numbers of one validation pass.</summary>
+public sealed record ValidationMetrics(long Step, double Loss, IReadOnlyDictionary<string, double> Terms, double? Accuracy);
 
 /// <summary>How a run ended.</summary>
 public enum TrainOutcome
@@ -38,7 +54,8 @@ public enum TrainOutcome
 public sealed record TrainResult(TrainOutcome Outcome, long Step, double? LastLoss, double? BestValidationLoss, string OutputDirectory);
 
 /// <summary>
-/// The training loop: batches from the token corpus, forward, the model's loss, backward with
+/// The training loop: batches of the data the model's inputs and targets name (a token corpus or
+/// named examples), forward, the model's objective, backward with
 /// gradient accumulation and clipping, an optimizer step and the schedule; evaluation, checkpoints
 /// (latest/ and best/), metrics, recovery from non-finite losses, early stopping and interruption.
 /// </summary>
@@ -89,20 +106,16 @@ public sealed class Trainer
             throw new ConfigException("--device cuda: CUDA is not available (this libtorch has no CUDA, or no GPU is visible); use --device cpu");
         Directory.CreateDirectory(_output);
 
-        ITokenizer tokenizer;
-        DataSource.Texts texts = new DataSource(s.Data, s.Field).Read();
-        tokenizer = _resumeFrom is { } resume ? Checkpoint.LoadTokenizer(resume.Directory) : Tokenizers.Create(s.Tokenizer, () => texts.Train);
-        using var corpus = TokenCorpus.Load(texts, tokenizer, TokenizerKey(tokenizer), CacheDirectory(), s.ValidationShare);
-        s = s.Resolve(corpus.TrainCount);
-        if (corpus.ValidationCount < s.Context + 1)
-            _observer.Message($"the validation split has only {corpus.ValidationCount} tokens; validation loss will be skipped");
-
-        Torch.ManualSeed(s.Seed);
         var config = new Dictionary<string, string>(_config, StringComparer.Ordinal);
         var info = Catalog.Find(_modelName);
-        using var model = _resumeFrom is { } r ? Checkpoint.LoadModel(r.Directory, r.Info) : CreateModel(info, config, tokenizer);
+        using var data = OpenData(info, config, s);
+        s = s.Resolve(data.TrainCount, data.ItemsPerBatch);
+        if (!data.HasValidation) _observer.Message("the validation split is smaller than one batch; validation loss will be skipped");
+
+        Torch.ManualSeed(s.Seed);
+        using var model = _resumeFrom is { } r ? Checkpoint.LoadModel(r.Directory, r.Info) : info.Create(config);
         if (device.Type != DeviceType.Cpu) model.To(device);
-        if (model.Context is { } limit && s.Context > limit)
+        if (data is TokenData && model.Context is { } limit && s.Context > limit)
             throw new ConfigException($"--context {s.Context} exceeds {_modelName}'s context of {limit}; use --context {limit} or --set context={s.Context}");
         BeforeTraining?.Invoke(model, s);
 
@@ -114,7 +127,6 @@ public sealed class Trainer
         double? best = null;
         var staleEvaluations = 0;
         var scale = 1.0;
-        var batcher = new Batcher(corpus, s.Batch, s.Context, s.Seed ^ 0x5DEECE66DUL);
         if (_resumeFrom is { } from)
         {
             Checkpoint.LoadOptimizer(from.Directory, optimizer);
@@ -122,7 +134,7 @@ public sealed class Trainer
             best = from.Info.BestValidationLoss;
             staleEvaluations = from.Info.EvaluationsWithoutImprovement;
             scale = from.Info.LearningRateScale;
-            batcher = new Batcher(corpus, s.Batch, s.Context, from.Info.DataState);
+            data.State = from.Info.DataState;
             Torch.SetRngState(Convert.FromBase64String(from.Info.TorchRngState));
             _observer.Message($"resumed {_modelName} at step {step} from {from.Directory}");
         }
@@ -136,7 +148,7 @@ public sealed class Trainer
             Step = step,
             BestValidationLoss = best,
             EvaluationsWithoutImprovement = staleEvaluations,
-            DataState = batcher.State,
+            DataState = data.State,
             TorchRngState = Convert.ToBase64String(Torch.GetRngState()),
             LearningRateScale = scale,
         };
@@ -149,7 +161,7 @@ public sealed class Trainer
                 _observer.Message($"step {step}: the weights are not finite; {name}/ keeps its previous checkpoint");
                 return;
             }
-            Checkpoint.Save(Path.Combine(_output, name), Snapshot(), model, optimizer, tokenizer);
+            Checkpoint.Save(Path.Combine(_output, name), Snapshot(), model, optimizer, data.Tokenizer);
         }
         // A fresh run saves its starting point: a kill before the first checkpoint can resume, and
         // the non-finite recovery always has a checkpoint to go back to.
@@ -159,7 +171,7 @@ public sealed class Trainer
         var outcome = TrainOutcome.Completed;
         double? lastLoss = null;
         var clock = Stopwatch.StartNew();
-        var tokensPerStep = (double)s.Batch * s.Context * s.Accumulate;
+        var itemsPerStep = (double)data.ItemsPerBatch * s.Accumulate;
         model.Train();
         while (step < s.Steps)
         {
@@ -171,18 +183,19 @@ public sealed class Trainer
             var rate = (plateau?.Rate ?? schedule.LearningRate(step)) * scale;
             optimizer.SetLearningRate(rate);
             var started = clock.Elapsed;
-            var dataAtStart = batcher.State;
+            var dataAtStart = data.State;
             var rngAtStart = s.Accumulate > 1 ? Torch.GetRngState() : null;
-            if (AccumulatedLoss(model, batcher, s, device, cancellation) is not { } loss)
+            if (AccumulatedLoss(model, data, s, device, cancellation) is not { } accumulated)
             {
                 // Interrupted between micro-batches: the step is abandoned, and the data position and
                 // RNG go back to its start, so the checkpoint resumes exactly where the run stood.
                 optimizer.ZeroGrad();
-                batcher = new Batcher(corpus, s.Batch, s.Context, dataAtStart);
+                data.State = dataAtStart;
                 if (rngAtStart is not null) Torch.SetRngState(rngAtStart);
                 outcome = TrainOutcome.Interrupted;
                 break;
             }
+            var loss = accumulated.Loss;
             var norm = !double.IsFinite(loss) ? double.NaN : s.Clip is { } clip ? Optimizer.ClipGradNorm(model.Parameters(), clip) : GradNorm(model);
             if (!double.IsFinite(loss) || !double.IsFinite(norm))
             {
@@ -190,7 +203,7 @@ public sealed class Trainer
                 if (recovery.Skip(step + 1, loss, norm, scale, model, optimizer, metrics) is { } restored)
                 {
                     step = restored.Step;
-                    batcher = new Batcher(corpus, s.Batch, s.Context, restored.DataState);
+                    data.State = restored.DataState;
                     scale *= 0.5;
                 }
                 continue;
@@ -201,15 +214,21 @@ public sealed class Trainer
             step++;
             lastLoss = loss;
             var elapsed = clock.Elapsed - started;
-            var metric = new StepMetrics(step, loss, rate, tokensPerStep / Math.Max(elapsed.TotalSeconds, 1e-9), norm, clock.Elapsed);
+            var metric = new StepMetrics(step, loss, rate, itemsPerStep / Math.Max(elapsed.TotalSeconds, 1e-9), norm, clock.Elapsed)
+            {
+                Terms = accumulated.Terms,
+                Measurements = accumulated.Measurements,
+                Unit = data.Unit,
+            };
             metrics.Step(metric);
             _observer.Step(metric, s.Steps);
 
             var evaluate = (s.EvalEvery > 0 && step % s.EvalEvery == 0) || step == s.Steps;
-            if (evaluate && corpus.ValidationCount >= s.Context + 1)
+            if (evaluate && data.HasValidation)
             {
-                var validation = Evaluate(model, corpus, s, device);
-                metrics.Evaluation(step, validation);
+                var measured = Evaluate(model, data, s, device) with { Step = step };
+                var validation = measured.Loss;
+                metrics.Evaluation(measured);
                 var improved = double.IsFinite(validation) && (best is null || validation < best.Value - s.MinDelta);
                 if (improved)
                 {
@@ -221,7 +240,7 @@ public sealed class Trainer
                 {
                     staleEvaluations++;
                 }
-                _observer.Evaluated(step, validation, improved);
+                _observer.Evaluated(measured, improved);
                 if (plateau is not null) plateau.Observe(validation);
                 if (s.Patience is { } patience && staleEvaluations >= patience)
                 {
@@ -240,13 +259,35 @@ public sealed class Trainer
         return new TrainResult(outcome, step, lastLoss, best, _output);
     }
 
-    private static CompiledModel CreateModel(ModelInfo info, Dictionary<string, string> config, ITokenizer tokenizer)
+    /// <summary>
+    /// The data the model's inputs and targets ask for: a token corpus through a tokenizer for a
+    /// language model (whose vocabulary then follows the tokenizer, unless the config fixes it), named
+    /// examples for any other model.
+    /// </summary>
+    private TrainingData OpenData(ModelInfo info, Dictionary<string, string> config, TrainSettings s)
     {
-        // The vocabulary follows the tokenizer unless the user fixed it.
-        var probe = info.ConfigType.GetProperty("VocabSize");
-        if (probe is not null && !config.ContainsKey("vocab_size")) config["vocab_size"] = tokenizer.VocabSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var model = info.Create(config);
-        return model;
+        IReadOnlyList<TensorInfo> inputs, targets;
+        using (var probe = info.Create(config))
+        {
+            inputs = probe.Inputs;
+            targets = probe.Targets;
+        }
+        var seed = s.Seed ^ 0x5DEECE66DUL;
+        if (TrainingData.LanguageModel(inputs, targets) is { } language)
+        {
+            var texts = new DataSource(s.Data, s.Field).Read();
+            var tokenizer = _resumeFrom is { } resume ? Checkpoint.LoadTokenizer(resume.Directory)
+                : Tokenizers.Create(s.Tokenizer, () => texts.Train);
+            var corpus = TokenCorpus.Load(texts, tokenizer, TokenizerKey(tokenizer), CacheDirectory(), s.ValidationShare);
+            if (_resumeFrom is null && info.VocabularyConfig is { } vocabulary && !config.ContainsKey(vocabulary))
+                config[vocabulary] = tokenizer.VocabSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return new TokenData(corpus, tokenizer, language.Input.Name, language.Target.Name, s.Batch, s.Context, seed);
+        }
+        var fields = TrainingData.Fields(inputs, targets);
+        var set = ExampleSet.Load(s.Data, fields, new LoadOptions(ValidationShare: s.ValidationShare, TestShare: s.ValidationShare), _observer.Message);
+        _observer.Message(set.Description);
+        foreach (var note in set.Notes) _observer.Message(note);
+        return new ExampleData(set, inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal), s.Batch, seed, state: 0);
     }
 
     private static Optimizer CreateOptimizer(CompiledModel model, TrainSettings s)
@@ -260,60 +301,60 @@ public sealed class Trainer
         };
     }
 
-    /// <summary>Forward and backward over the micro-batches of one step; returns the mean loss, or null when cancelled between micro-batches.</summary>
-    private static double? AccumulatedLoss(CompiledModel model, Batcher batcher, TrainSettings s, Device device, CancellationToken cancellation)
+    /// <summary>The mean objective of one step's micro-batches, its terms and the layers' measurements.</summary>
+    private sealed record StepLoss(double Loss, IReadOnlyDictionary<string, double> Terms, IReadOnlyDictionary<string, double[]> Measurements);
+
+    /// <summary>
+    /// Forward, the model's objective and backward over the micro-batches of one step; the mean
+    /// total, or the first non-finite one; null when cancelled between micro-batches.
+    /// </summary>
+    private static StepLoss? AccumulatedLoss(CompiledModel model, TrainingData data, TrainSettings s, Device device, CancellationToken cancellation)
     {
         var total = 0.0;
+        var terms = new Dictionary<string, double>(StringComparer.Ordinal);
+        var measurements = new Dictionary<string, double[]>(StringComparer.Ordinal);
         for (var micro = 0; micro < s.Accumulate; micro++)
         {
             if (micro > 0 && cancellation.IsCancellationRequested) return null;
             using var scope = TensorScope.Enter();
-            var (inputs, targets) = batcher.Next();
-            var x = Tensor.From<long>(inputs, [s.Batch, s.Context], device);
-            var y = Tensor.From<long>(targets, [s.Batch, s.Context], device);
-            using var output = model.Run(new Dictionary<string, Tensor> { ["tokens"] = x });
-            var loss = model.Loss(output, y);
-            var value = loss.Item();
-            if (!double.IsFinite(value)) return value;
-            loss.Div(s.Accumulate).Backward();
+            var batch = data.Next(device);
+            using var output = model.Run(batch.Inputs);
+            using var objective = model.Objective(output, batch.Targets);
+            var value = objective.Total.Item();
+            if (!double.IsFinite(value)) return new StepLoss(value, terms, measurements);
+            objective.Total.Div(s.Accumulate).Backward();
             total += value;
+            if (objective.Terms.Count > 1)
+                foreach (var term in objective.Terms) terms[term.Name] = terms.GetValueOrDefault(term.Name) + term.Value.Item() / s.Accumulate;
+            foreach (var (name, measured) in output.Metrics)
+            {
+                var values = measured.To(DType.Float64).Flatten().ToArray<double>();
+                measurements[name] = measurements.TryGetValue(name, out var sum) ? sum.Zip(values, (a, b) => a + b / s.Accumulate).ToArray() : values.Select(v => v / s.Accumulate).ToArray();
+            }
         }
-        return total / s.Accumulate;
+        return new StepLoss(total / s.Accumulate, terms, measurements);
     }
 
     private static double GradNorm(CompiledModel model) => Optimizer.ClipGradNorm(model.Parameters(), double.PositiveInfinity);
 
-    /// <summary>Mean loss over the first EvalBatches × Batch non-overlapping windows of the validation split.</summary>
-    public static double Evaluate(CompiledModel model, TokenCorpus corpus, TrainSettings s, Device device)
+    /// <summary>
+    /// The objective over the first EvalBatches batches of the validation split (weighted by their
+    /// rows), each of its terms, and the accuracy of its first classification term.
+    /// </summary>
+    public static ValidationMetrics Evaluate(CompiledModel model, TrainingData data, TrainSettings s, Device device)
     {
         model.Eval();
         try
         {
             using var noGrad = Torch.NoGrad();
-            var windows = Math.Min((corpus.ValidationCount - 1) / s.Context, (long)s.EvalBatches * s.Batch);
-            double sum = 0;
-            long count = 0;
-            var window = new int[s.Context + 1];
-            for (long start = 0; start < windows; start += s.Batch)
+            var scores = new ObjectiveScores(model);
+            foreach (var batch in data.Validation(device, s.EvalBatches))
             {
-                var rows = (int)Math.Min(s.Batch, windows - start);
-                var inputs = new long[rows * s.Context];
-                var targets = new long[rows * s.Context];
-                for (var row = 0; row < rows; row++)
-                {
-                    corpus.ReadValidation((start + row) * s.Context, window);
-                    for (var t = 0; t < s.Context; t++)
-                    {
-                        inputs[row * s.Context + t] = window[t];
-                        targets[row * s.Context + t] = window[t + 1];
-                    }
-                }
                 using var scope = TensorScope.Enter();
-                using var output = model.Run(new Dictionary<string, Tensor> { ["tokens"] = Tensor.From<long>(inputs, [rows, s.Context], device) });
-                sum += model.Loss(output, Tensor.From<long>(targets, [rows, s.Context], device)).Item() * rows;
-                count += rows;
+                using var output = model.Run(batch.Inputs);
+                scores.Add(output, batch);
             }
-            return count == 0 ? double.NaN : sum / count;
+            return new ValidationMetrics(0, scores.Loss, scores.Terms, scores.Accuracy);
         }
         finally
         {

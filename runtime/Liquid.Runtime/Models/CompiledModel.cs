@@ -97,7 +97,11 @@ public sealed record TensorInfo(string Name, DType DType, IReadOnlyList<long?> S
 }
 
 /// <summary>One term of a model's objective: its log name, loss kind (<c>cross_entropy</c>, <c>mse</c>, <c>aux</c> …), input and target names.</summary>
-public sealed record ObjectiveTermInfo(string Name, string Kind, string Input, string? Target);
+public sealed record ObjectiveTermInfo(string Name, string Kind, string Input, string? Target)
+{
+    /// <summary>For a classification term: the target id it ignores (PyTorch's ignore_index).</summary>
+    public long? IgnoreIndex { get; init; }
+}
 
 /// <summary>A layer as <c>liquid inspect</c> lists it: its path (<c>*</c> stands for a block's index), kind and output type.</summary>
 public sealed record LayerShape(string Path, string Kind, string Output);

@@ -31,6 +31,10 @@ public enum ScheduleKind
 /// </summary>
 public sealed record TrainingRecipe
 {
+    /// <summary>The data to train on by default (a path or <c>builtin:NAME</c>), or null for the tool's default.</summary>
+    public string? Data { get; init; }
+    /// <summary>The tokenizer of a language model's corpus (<c>gpt2</c>, <c>byte</c>, <c>char</c>, <c>bpe:N</c>), or null for the tool's default.</summary>
+    public string? Tokenizer { get; init; }
     /// <summary>Which optimizer.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
     /// <summary>Peak learning rate.</summary>

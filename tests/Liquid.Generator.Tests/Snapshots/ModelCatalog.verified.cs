@@ -15,6 +15,7 @@ public static partial class ModelCatalog
     /// <summary>The models, ordered by name.</summary>
     public static IReadOnlyList<ModelInfo> All { get; } =
     [
+        FmnistGru.ModelInfo,
         Gpt2.ModelInfo,
         Gpt2Spanish.ModelInfo,
         TinyGpt.ModelInfo,

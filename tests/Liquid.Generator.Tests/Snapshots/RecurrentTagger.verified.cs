@@ -199,7 +199,7 @@ public sealed partial class RecurrentTagger : CompiledModel
     /// <inheritdoc/>
     public override IReadOnlyList<ObjectiveTermInfo> ObjectiveTerms =>
     [
-        new("focal", "focal", "tags", "next_tokens"),
+        new("focal", "focal", "tags", "next_tokens") { IgnoreIndex = -1 },
     ];
 
     /// <inheritdoc/>

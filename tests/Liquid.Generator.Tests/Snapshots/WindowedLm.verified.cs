@@ -165,7 +165,7 @@ public sealed partial class WindowedLm : CompiledModel
     /// <inheritdoc/>
     public override IReadOnlyList<ObjectiveTermInfo> ObjectiveTerms =>
     [
-        new("cross_entropy", "cross_entropy", "logits", "next_tokens"),
+        new("cross_entropy", "cross_entropy", "logits", "next_tokens") { IgnoreIndex = -100 },
     ];
 
     /// <inheritdoc/>

@@ -5,17 +5,34 @@ using Liquid.Runtime.Nn;
 
 namespace Liquid.Harness.Cli;
 
-/// <summary>Throughput of a model on random tokens: forward only, and full train steps (AdamW).</summary>
+/// <summary>
+/// Throughput of a model on random data of its inputs' types: forward only, and full train steps
+/// (AdamW on the model's objective). Rates count tokens for a language model (batch × context per
+/// call) and examples for the others.
+/// </summary>
 internal static class Benchmark
 {
-    public sealed record Result(double ForwardTokensPerSecond, double TrainTokensPerSecond, double PeakRssMegabytes);
+    public sealed record Result(double ForwardPerSecond, double TrainPerSecond, double PeakRssMegabytes, string Unit);
 
     public static Result Measure(CompiledModel model, int batch, int context, double seconds)
     {
-        var vocab = model.Info.ConfigType.GetProperty("VocabSize") is not null ? VocabOf(model) : 256;
-        using var tokens = Tensor.RandInt(0, vocab, [batch, context]);
-        using var targets = Tensor.RandInt(0, vocab, [batch, context]);
-        var inputs = new Dictionary<string, Tensor> { ["tokens"] = tokens };
+        using var scope = TensorScope.Enter();
+        var language = Training.TrainingData.LanguageModel(model.Inputs, model.Targets) is not null;
+        var vocab = VocabOf(model);
+        Tensor Random(TensorInfo info, long classes)
+        {
+            var shape = info.Shape.Select((d, i) => i == 0 ? batch : d ?? context).ToArray();
+            return info.DType is DType.Int64 or DType.Int32 ? Tensor.RandInt(0, classes, shape).To(info.DType) : Tensor.Rand(shape).To(info.DType);
+        }
+        var inputs = model.Inputs.Where(i => !i.Optional).ToDictionary(i => i.Name, i => Random(i, vocab), StringComparer.Ordinal);
+
+        // Class-id targets range over the logits' last dimension, which one forward pass shows.
+        Dictionary<string, Tensor> targets;
+        using (Torch.NoGrad())
+        using (var probe = model.Run(inputs))
+            targets = model.Targets.ToDictionary(t => t.Name, t => Random(t, model.ObjectiveTerms.FirstOrDefault(o => o.Target == t.Name)?.Input is { } logits
+                && probe.Values.TryGetValue(logits, out var value) ? value.Size(-1) : vocab), StringComparer.Ordinal);
+        var items = language ? (double)batch * context : batch;
 
         model.Eval();
         double forward;
@@ -23,23 +40,25 @@ internal static class Benchmark
             forward = Rate(seconds, () =>
             {
                 using var output = model.Run(inputs);
-            }) * batch * context;
+            }) * items;
 
         model.Train();
         using var optimizer = new AdamW(model.Parameters(), new AdamOptions(1e-4));
         var train = Rate(seconds, () =>
         {
-            using var scope = TensorScope.Enter();
+            using var step = TensorScope.Enter();
             using var output = model.Run(inputs);
-            model.Loss(output, targets).Backward();
+            using var objective = model.Objective(output, targets);
+            objective.Total.Backward();
             optimizer.Step();
             optimizer.ZeroGrad();
-        }) * batch * context;
-        return new Result(forward, train, PeakRssMegabytes());
+        }) * items;
+        return new Result(forward, train, PeakRssMegabytes(), language ? "tokens" : "examples");
     }
 
+    /// <summary>The ids a token input may hold: the smallest embedding table's size (2 without one).</summary>
     private static long VocabOf(CompiledModel model) =>
-        model.NamedModules().Select(m => m.Module).OfType<Embedding>().FirstOrDefault()?.Options.Count ?? 256;
+        model.NamedModules().Select(m => m.Module).OfType<Embedding>().Select(e => e.Options.Count).DefaultIfEmpty(2).Min();
 
     /// <summary>Calls per second after one warm-up call, measured for at least <paramref name="seconds"/>.</summary>
     private static double Rate(double seconds, Action body)

@@ -423,15 +423,15 @@ public static partial class Commands
                     ["batch"] = result.GetValue(batch),
                     ["context"] = length,
                     ["threads"] = threadCount,
-                    ["train_tokens_per_s"] = Math.Round(measured.TrainTokensPerSecond, 1),
-                    ["forward_tokens_per_s"] = Math.Round(measured.ForwardTokensPerSecond, 1),
+                    [$"train_{measured.Unit}_per_s"] = Math.Round(measured.TrainPerSecond, 1),
+                    [$"forward_{measured.Unit}_per_s"] = Math.Round(measured.ForwardPerSecond, 1),
                     ["peak_rss_mb"] = Math.Round(measured.PeakRssMegabytes, 1),
                 }));
                 return 0;
             }
             var table = new Table().AddColumns("measure", "value");
-            table.AddRow("forward tokens/s", measured.ForwardTokensPerSecond.ToString("N0", CultureInfo.InvariantCulture));
-            table.AddRow("train-step tokens/s", measured.TrainTokensPerSecond.ToString("N0", CultureInfo.InvariantCulture));
+            table.AddRow($"forward {measured.Unit}/s", measured.ForwardPerSecond.ToString("N0", CultureInfo.InvariantCulture));
+            table.AddRow($"train-step {measured.Unit}/s", measured.TrainPerSecond.ToString("N0", CultureInfo.InvariantCulture));
             table.AddRow("peak RSS", $"{measured.PeakRssMegabytes:F0} MB");
             console.Write(table);
             return 0;

@@ -137,7 +137,7 @@ internal sealed partial class Binder
     private Step? BindRepeat(YamlMapping mapping, ValueScope scope, List<ParameterTerm> parameters)
     {
         CheckKeys(mapping, RepeatKeys, "a repeat block");
-        if (scope.Kind == MethodKind.Block || scope.ResidualDepth > 0)
+        if (scope.Kind != MethodKind.Model || scope.ResidualDepth > 0)
         {
             Report(Diagnostics.WrongType, mapping, "a repeat block", "at the top level of 'layers'", "nested in another block");
             return null;
@@ -272,7 +272,7 @@ internal sealed partial class Binder
         ReportUnused(inner, []);
 
         parameters.Add(new ParameterTerm(stateName, new BlockCountExpr(className, count.Value.Expr, varies, total)));
-        _blocks.Add(new BlockSpec(className, stateName, count.Value.Expr, parametersOfBlock.ToEquatableArray(), results.ToEquatableArray(), Prune(body).ToEquatableArray(),
+        _blocks.Add(new BlockSpec(BlockRole.Repeat, className, stateName, count.Value.Expr, parametersOfBlock.ToEquatableArray(), results.ToEquatableArray(), Prune(body).ToEquatableArray(),
             blockTerms.ToEquatableArray(), varies, first, $"One of the {blocks} repeated blocks of {_typeName} ('{stateName}.N' in the state dict)."));
         scope.Layers[stateName] = new LayerRecord("repeat", Names.Field(stateName));
         return new RepeatStep(Names.Field(stateName), className, arguments.ToEquatableArray(), resultLocals.ToEquatableArray());
@@ -307,6 +307,56 @@ internal sealed partial class Binder
         return (inner, body, parameters);
     }
 
+    /// <summary>
+    /// A kind's body argument as a vector field f(t, y): its own class, whose layers read the state y
+    /// (the stream) and may read <c>t</c> by name, and must give back a value of y's type. Returns the
+    /// class name, or null after reporting.
+    /// </summary>
+    internal string? BindVectorField(LayerKind kind, YamlScalar key, string stateName, YamlNode node, TensorType state)
+    {
+        if (node is not YamlSequence body)
+        {
+            Report(Diagnostics.WrongType, node, $"the vector field of '{kind.Name}'", "a list of layers", node.Describe());
+            return null;
+        }
+        var className = _typeName + Names.Pascal(stateName) + "Field";
+        if (_blocks.Any(b => b.ClassName == className))
+        {
+            Report(Diagnostics.DuplicateName, key, className, "another layer generates this class; rename one layer");
+            return null;
+        }
+        // No outer values: the solver calls f(t, y) with nothing else.
+        var scope = new ValueScope(null, MethodKind.VectorField);
+        var y = new BoundValue("x", state, "y", null);
+        scope.Values["x"] = y;
+        scope.Values["t"] = new BoundValue("t", TensorType.Of(ElementType.Float), "t", null) { Used = true };
+        scope.Current = y;
+        var errors = ErrorCount;
+        var (shapes, layerCount) = (_shapes.Count, _layerCount);
+        var terms = new List<ParameterTerm>();
+        var steps = BindBody(body, scope, index: 0, terms);
+        for (var i = shapes; i < _shapes.Count; i++) _shapes[i] = _shapes[i] with { Path = $"{stateName}.field.{_shapes[i].Path}" };
+        if (ErrorCount > errors) return null;
+        var result = scope.Current;
+        if (result?.Tensor is not { } type || !type.Matches(state))
+        {
+            Report(Diagnostics.ShapeMismatch, key, $"the vector field of '{kind.Name}' must return dy/dt of the state's type {state.Display}, but its layers produce {result?.Type?.Display ?? "nothing"}");
+            return null;
+        }
+        result.Used = true;
+        if (!TryCount(terms, 0, out var parameters))
+        {
+            Report(Diagnostics.OutOfRange, key, "the vector field's parameter count overflows a 64-bit integer with the default config");
+            return null;
+        }
+        ReportUnused(scope, []);
+        _blocks.Add(new BlockSpec(BlockRole.VectorField, className, stateName, Ex.Int(1),
+            [new BlockValue("t", TensorType.Of(ElementType.Float), false), new BlockValue("y", state, false)],
+            [new BlockValue(result.Local, state, false)], Prune(steps).ToEquatableArray(), terms.ToEquatableArray(), false, parameters,
+            $"The vector field dy/dt = f(t, y) of layer '{stateName}' of {_typeName}."));
+        return className;
+    }
+
     /// <summary><c>carry: [memory]</c>: values each block passes to the next, absent before the first.</summary>
     private List<YamlScalar>? BindCarry(YamlNode node, ValueScope scope)
     {
@@ -335,9 +385,15 @@ internal sealed partial class Binder
     private Step? BindLayer(LayerKind kind, YamlScalar key, YamlNode? argsNode, ValueScope scope, int index, List<ParameterTerm> parameters)
     {
         var args = new Dictionary<string, BoundArg>(StringComparer.Ordinal);
+        var bodies = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
         var given = new HashSet<string>(StringComparer.Ordinal);
         var errors = ErrorCount;
         string? stateName = null;
+        if (scope.Kind == MethodKind.VectorField && kind.TakesContext)
+        {
+            Report(Diagnostics.WrongType, key, $"layer '{kind.Name}'", "a layer without state across calls (a vector field is evaluated many times per step)", $"'{kind.Name}', which keeps state");
+            return null;
+        }
         YamlNode nameAt = key;
         YamlNode? inNode = null, asNode = null;
 
@@ -365,7 +421,8 @@ internal sealed partial class Binder
                 var info = kind.Arg(entry.Key.Value);
                 if (info is null) continue;
                 given.Add(info.Name);
-                if (BindArg(info, entry.Value, kind, scope, index) is { } arg) args[info.Name] = arg;
+                if (info.Kind == ArgKind.Body) bodies[info.Name] = entry.Value; // bound by the kind, with its inputs' types
+                else if (BindArg(info, entry.Value, kind, scope, index) is { } arg) args[info.Name] = arg;
             }
         }
         else if (argsNode is not null && !(argsNode is YamlScalar { IsNull: true }))
@@ -399,7 +456,7 @@ internal sealed partial class Binder
         }
         if (inputs.Any(i => i is not null && i.Type is null && !i.Nullable)) return null; // after an error upstream
 
-        var layer = new LayerBinding(this, kind, key, stateName, scope, inputs, args, bound.Keys.ToList(), index);
+        var layer = new LayerBinding(this, kind, key, stateName, scope, inputs, args, bodies, bound.Keys.ToList(), index);
         var ok = kind.Bind(layer);
         if (!ok || ErrorCount > errors) return null;
         if (!TryCount(layer.ParameterCount, index, out _))

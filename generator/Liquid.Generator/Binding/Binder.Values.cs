@@ -12,6 +12,8 @@ internal enum MethodKind
     Model,
     /// <summary>A repeated block's Forward.</summary>
     Block,
+    /// <summary>A vector field's Evaluate(t, y).</summary>
+    VectorField,
 }
 
 /// <summary>A named value while binding: its type, the C# local that holds it, where it was named and whether anything read it.</summary>

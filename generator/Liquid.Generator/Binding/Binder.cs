@@ -92,6 +92,8 @@ internal sealed partial class Binder
 
     internal static string ConcreteType(TensorType type) => Concrete(type);
 
+    internal long FieldParameters(string className) => _blocks.First(b => b.ClassName == className).DefaultParameterCount;
+
     /// <summary>Reports keys of <paramref name="mapping"/> that are not in <paramref name="allowed"/>.</summary>
     private void CheckKeys(YamlMapping mapping, IReadOnlyCollection<string> allowed, string where)
     {

@@ -43,3 +43,9 @@ internal sealed record ChooseCode(Expr Condition, Code Then, Code Otherwise) : C
 
 /// <summary>Another layer of the same body, by its field (a tied head's embedding).</summary>
 internal sealed record LayerRefCode(string StateName) : Code;
+
+/// <summary>The config the generated constructor received (handed on to a nested class).</summary>
+internal sealed record ConfigCode : Code
+{
+    public static ConfigCode Instance { get; } = new();
+}

@@ -45,6 +45,7 @@ internal static class KindsReference
                     ArgKind.Bool => "bool",
                     ArgKind.Enum => string.Join(" \\| ", arg.Values!),
                     ArgKind.Reference => "layer name",
+                    ArgKind.Body => "list of layers",
                     _ => "text",
                 } + (arg.Nullable ? " or null" : "");
                 var fallback = arg.Required ? "required" : arg.Default ?? "—";

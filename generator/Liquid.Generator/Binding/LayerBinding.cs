@@ -16,14 +16,16 @@ internal sealed class LayerBinding
     private readonly ValueScope _scope;
     private readonly IReadOnlyList<BoundValue?> _inputs;
     private readonly Dictionary<string, BoundArg> _args;
+    private readonly Dictionary<string, YamlNode> _bodies;
     private readonly IReadOnlyCollection<string> _boundOutputs;
     private readonly int _index;
     private readonly Dictionary<string, ValueType> _outputs = new(System.StringComparer.Ordinal);
     private Code[] _constructor = [];
 
     internal LayerBinding(Binder binder, LayerKind kind, YamlScalar key, string stateName, ValueScope scope,
-        IReadOnlyList<BoundValue?> inputs, Dictionary<string, BoundArg> args, IReadOnlyCollection<string> boundOutputs, int index)
+        IReadOnlyList<BoundValue?> inputs, Dictionary<string, BoundArg> args, Dictionary<string, YamlNode> bodies, IReadOnlyCollection<string> boundOutputs, int index)
     {
+        _bodies = bodies;
         _binder = binder;
         Kind = kind;
         Key = key;
@@ -163,6 +165,20 @@ internal sealed class LayerBinding
 
     internal Code Construction() =>
         new NewCode(Custom is { } custom ? "global::" + custom : Kind.RuntimeClass, _constructor.ToEquatableArray(), EquatableArray<NamedCode>.Empty);
+
+    /// <summary>
+    /// Binds the body argument <paramref name="name"/> as a vector field over <paramref name="state"/>
+    /// and returns what constructs it (<c>new ModelOdeField(config)</c>) and its parameter count, or
+    /// null after reporting.
+    /// </summary>
+    public (Code Construct, Expr Parameters)? VectorField(string name, TensorType state)
+    {
+        if (!_bodies.TryGetValue(name, out var node)) return null;
+        var className = _binder.BindVectorField(Kind, Key, StateName, node, state);
+        if (className is null) return null;
+        var parameters = _binder.FieldParameters(className);
+        return (new NewCode(className, [ConfigCode.Instance], []), new FieldCountExpr(className, parameters));
+    }
 
     // ---- checks -------------------------------------------------------------------------------
 

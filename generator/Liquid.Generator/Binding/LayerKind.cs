@@ -18,6 +18,8 @@ internal enum ArgKind
     Reference,
     /// <summary>Free text (a C# type name for custom layers).</summary>
     Text,
+    /// <summary>A list of layers the kind runs itself (a neural ODE's vector field), emitted as a class of its own.</summary>
+    Body,
 }
 
 /// <summary>One argument of a layer kind.</summary>

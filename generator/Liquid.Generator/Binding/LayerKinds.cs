@@ -29,6 +29,7 @@ internal static class LayerKinds
         new LmHeadKind(),
         new TimeEmbeddingKind(),
         new ActivityRegularizationKind(),
+        new NeuralOdeKind(),
         new CustomKind(),
     ];
 

@@ -89,8 +89,18 @@ internal sealed record CallInput(string Parameter, string? Local);
 /// <summary>An output of a layer call: the runtime record's member, the local it goes to (null: discarded), for losses the loss name, and its type as a shape comment shows it.</summary>
 internal sealed record CallOutput(string Member, string? Local, string? Loss, string Type);
 
-/// <summary>A repeated block: its generated class, parameters and results, and body.</summary>
+/// <summary>What a generated block class is for.</summary>
+internal enum BlockRole
+{
+    /// <summary>One of N repeated blocks: <c>Forward(x, …, context)</c>.</summary>
+    Repeat,
+    /// <summary>A vector field f(t, y) a layer integrates: <c>IOdeFunction.Evaluate(t, y)</c>.</summary>
+    VectorField,
+}
+
+/// <summary>A generated block class (repeated block or vector field): its parameters and results, and body.</summary>
 internal sealed record BlockSpec(
+    BlockRole Role,
     string ClassName,
     string StateName,
     Expr Count,

@@ -98,6 +98,7 @@ internal static class SchemaWriter
             ArgKind.Int or ArgKind.Float => $"{{ \"allOf\": [ {{ \"$ref\": \"#/definitions/value\" }} ]{description} }}",
             ArgKind.Bool => $"{{ \"type\": [\"boolean\", \"string\"]{description} }}",
             ArgKind.Enum => $"{{ \"enum\": [{string.Join(", ", arg.Values!.Select(Quote))}]{description} }}",
+            ArgKind.Body => $"{{ \"allOf\": [ {{ \"$ref\": \"#/definitions/layers\" }} ]{description} }}",
             _ => $"{{ \"type\": \"string\"{description} }}",
         };
     }

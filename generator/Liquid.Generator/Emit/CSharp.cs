@@ -52,6 +52,7 @@ internal sealed class CSharp(ModelSpec model, string prefix)
         CycleCode c => $"Cycle.Pick<{c.ElementType}>(index, {string.Join(", ", c.Options.Select(Code))})",
         ChooseCode c => $"{Operand(c.Condition)} ? {Code(c.Then)} : {Code(c.Otherwise)}",
         LayerRefCode r => Names.Field(r.StateName),
+        ConfigCode => "config",
         _ => throw new InvalidOperationException($"no C# for {code.GetType().Name}"),
     };
 

@@ -25,7 +25,7 @@ internal static class GeneratedNames
     public static bool IsReserved(string name) => s_types.Contains(name);
 
     /// <summary>The namespaces of the runtime that generated code imports.</summary>
-    public static readonly string[] RuntimeNamespaces = ["Liquid.Runtime", "Liquid.Runtime.Models", "Liquid.Runtime.Nn"];
+    public static readonly string[] RuntimeNamespaces = ["Liquid.Runtime", "Liquid.Runtime.Models", "Liquid.Runtime.Nn", "Liquid.Runtime.Nn.OdeSolvers"];
 
     /// <summary>Every type the compilation has in the runtime namespaces generated code imports, sorted.</summary>
     public static EquatableArray<string> RuntimeTypes(Microsoft.CodeAnalysis.Compilation compilation)

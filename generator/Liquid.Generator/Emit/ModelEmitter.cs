@@ -29,6 +29,7 @@ internal static class ModelEmitter
         w.Line("using Liquid.Runtime;");
         w.Line("using Liquid.Runtime.Models;");
         w.Line("using Liquid.Runtime.Nn;");
+        if (model.Blocks.Any(b => b.Role == BlockRole.VectorField)) w.Line("using Liquid.Runtime.Nn.OdeSolvers;");
         w.Line();
         w.Line($"namespace {ns};");
         w.Line();
@@ -391,6 +392,11 @@ internal static class ModelEmitter
 
     private static void EmitBlock(SourceWriter w, ModelSpec model, BlockSpec block)
     {
+        if (block.Role == BlockRole.VectorField)
+        {
+            EmitVectorField(w, model, block);
+            return;
+        }
         w.Doc("summary", SourceWriter.Xml(block.Summary));
         w.Doc("remarks", $"Parameters with the default config: {CSharp.Count(block.DefaultParameterCount)}{(block.VariesWithIndex ? " (block 0; the blocks differ)" : "")}.");
         using (w.Open($"public sealed partial class {block.ClassName} : Module"))
@@ -422,6 +428,33 @@ internal static class ModelEmitter
                 w.Line(block.Results.Count == 1
                     ? "return scope.Keep(x);"
                     : $"return ({string.Join(", ", block.Results.Select(r => r.Type is StateType { RuntimeType: not "Tensor" } ? $"scope.KeepState({r.Local})" : $"scope.Keep({r.Local})"))});");
+            }
+        }
+    }
+
+    /// <summary>A vector field: a module the solver calls as f(t, y) at every stage of every step.</summary>
+    private static void EmitVectorField(SourceWriter w, ModelSpec model, BlockSpec block)
+    {
+        w.Doc("summary", SourceWriter.Xml(block.Summary));
+        w.Doc("remarks", $"Parameters with the default config: {CSharp.Count(block.DefaultParameterCount)}.");
+        using (w.Open($"public sealed partial class {block.ClassName} : Module, IOdeFunction"))
+        {
+            EmitFields(w, block.Body);
+            w.Line();
+            w.Doc("summary", "Builds the field's layers.");
+            using (w.Open($"public {block.ClassName}({ConfigType(model)} config)"))
+                EmitConstruction(w, model, block.Body);
+            w.Line();
+            EmitCountParameters(w, model, block.ParameterTerms, $"public static long CountParameters({ConfigType(model)} config)",
+                "Learnable scalars of the field built with <paramref name=\"config\"/> (checked: an overflow throws).");
+            w.Line();
+            w.Doc("summary", $"dy/dt at time t (a scalar) and state y {SourceWriter.Xml(block.Inputs[1].Type.Display)}.");
+            using (w.Open("public Tensor Evaluate(Tensor t, Tensor y)"))
+            {
+                w.Line("using var scope = TensorScope.Enter();");
+                var declared = new HashSet<string>(StringComparer.Ordinal) { "t", "y" };
+                EmitBody(w, block.Body, declared);
+                w.Line($"return scope.Keep({block.Results[0].Local});");
             }
         }
     }

@@ -50,6 +50,9 @@ internal sealed record PickExpr(EquatableArray<Expr> Options) : Expr;
 /// </summary>
 internal sealed record BlockCountExpr(string BlockClass, Expr Count, bool VariesWithIndex, long Default) : Expr;
 
+/// <summary>The parameters of a generated vector field class (a neural ODE's), <see cref="Default"/> under the default config.</summary>
+internal sealed record FieldCountExpr(string FieldClass, long Default) : Expr;
+
 /// <summary>A conversion in generated code (<c>(int)batch</c>); the value is the operand's.</summary>
 internal sealed record CastExpr(string Type, Expr Operand) : Expr;
 
@@ -274,6 +277,7 @@ internal static class ExpressionEvaluator
             case StringLiteral text: return Value.Of(text.Value);
             case BlockCountExpr blocks: return Value.Of(blocks.Default);
             case CastExpr cast: return Evaluate(cast.Operand, names, inexact);
+            case FieldCountExpr field: return Value.Of(field.Default);
             case PickExpr pick:
             {
                 var index = names.TryGetValue("index", out var i) ? i.Int : 0;
@@ -429,6 +433,7 @@ internal static class Render
             : blocks.VariesWithIndex
                 ? $"Enumerable.Range(0, checked((int){Wrap(blocks.Count, name, yaml)})).Sum(index => {blocks.BlockClass}.CountParameters(config, index))"
                 : $"{Wrap(blocks.Count, name, yaml)} * {blocks.BlockClass}.CountParameters(config, 0)",
+        FieldCountExpr field => yaml ? field.FieldClass : $"{field.FieldClass}.CountParameters(config)",
         CastExpr cast => yaml ? Write(cast.Operand, name, yaml) : cast.Operand is IntLiteral ? Write(cast.Operand, name, yaml) : $"({cast.Type}){Wrap(cast.Operand, name, yaml)}",
         StringLiteral text => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(text.Value, quote: true),
         PickExpr pick => yaml

@@ -54,6 +54,9 @@ internal sealed class FaultyField(IOdeFunction inner, int failAt, bool nan = fal
 {
     public int Evaluations { get; private set; }
 
+    /// <summary>Moves the failing evaluation (counted from the first evaluation ever).</summary>
+    public void FailAfter(int evaluation) => failAt = evaluation;
+
     public Tensor Evaluate(Tensor t, Tensor y)
     {
         Evaluations++;
@@ -69,3 +72,27 @@ internal sealed class FaultyField(IOdeFunction inner, int failAt, bool nan = fal
 }
 
 internal sealed class FieldFailure(string message) : Exception(message);
+
+/// <summary>
+/// The "mlp" field over tensors it does not own (for gradient checks, which rebuild the inputs):
+/// f(t, y) = tanh(y W1ᵀ + b1 + t c) W2ᵀ + b2.
+/// </summary>
+internal sealed class MlpFunction(Tensor w1, Tensor b1, Tensor c, Tensor w2, Tensor b2) : IOdeFunction
+{
+    public Tensor Evaluate(Tensor t, Tensor y) =>
+        y.MatMul(w1.Transpose(0, 1)).Add(b1).Add(t.Mul(c)).Tanh().MatMul(w2.Transpose(0, 1)).Add(b2);
+
+    public IEnumerable<Tensor> AdjointParameters() => [w1, b1, c, w2, b2];
+}
+
+/// <summary>dy/dt = −k·y, whose solution is y0·e^{−k(t − t0)}.</summary>
+internal sealed class DecayField(double k) : IOdeFunction
+{
+    public int Evaluations { get; private set; }
+
+    public Tensor Evaluate(Tensor t, Tensor y)
+    {
+        Evaluations++;
+        return y.Mul(-k);
+    }
+}

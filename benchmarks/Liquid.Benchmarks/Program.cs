@@ -9,18 +9,20 @@ using Liquid.Runtime;
 //   threads N              1024² matmul GFLOP/s and a small-op loop at N threads (benchmarks/threads.sh)
 //   compare [--quick] CASE...  the cases of benchmarks/compare.sh, one JSON line each (Compare.cs)
 //   bdn [BenchmarkDotNet options]  the BenchmarkDotNet suites (Suites.cs), e.g. bdn --filter '*Layer*'
+//   ode direct|adjoint [SECONDS]  dopri5 forward+backward on an MLP field (benchmarks/ode.sh, OdeBenchmark.cs)
 return args switch
 {
     ["per-op", var iterations] => PerOp(int.Parse(iterations, CultureInfo.InvariantCulture)),
     ["threads", var threads] => ThreadScaling(int.Parse(threads, CultureInfo.InvariantCulture)),
     ["compare", .. var rest] => Compare.Run(rest),
     ["bdn", .. var rest] => Bdn(rest),
+    ["ode", .. var rest] => OdeBenchmark.Run(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Liquid.Benchmarks per-op ITERATIONS | threads N | compare [--threads N] [--quick] CASE... | bdn [BenchmarkDotNet options]");
+    Console.Error.WriteLine("usage: Liquid.Benchmarks per-op ITERATIONS | threads N | compare [--threads N] [--quick] CASE... | bdn [BenchmarkDotNet options] | ode direct|adjoint [SECONDS]");
     return 2;
 }
 

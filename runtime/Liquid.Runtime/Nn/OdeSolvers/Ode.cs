@@ -51,7 +51,8 @@ public static class Ode
         var times = t.ToArray<double>();
         CheckTimes(times);
 
-        var parameters = options.Adjoint ? (adjointParameters ?? field.AdjointParameters()).ToArray() : [];
+        // Tensors that need no gradient are left out: autograd refuses to differentiate them.
+        var parameters = options.Adjoint ? (adjointParameters ?? field.AdjointParameters()).Where(p => p.RequiresGrad).ToArray() : [];
         var native = ToNative(options, t.DType);
         var y0Handle = y0.H(nameof(Solve));
         using var parameterHandles = new HandleArray(parameters, nameof(Solve));

@@ -115,6 +115,42 @@ public sealed class OdeGradientTests
         Assert.True(b.Accepted >= 3);
     }
 
+    [Fact]
+    public void TheAdjointForwardRecordsNoGraph()
+    {
+        // Memory independent of the number of steps: the adjoint's forward evaluates the field with
+        // gradients off, so nothing per step is kept; direct backpropagation records every stage
+        // (all but the initial step's probe, which torchdiffeq also runs under no_grad).
+        using var scope = TensorScope.Enter();
+        var inputs = Inputs(8);
+        var field = new GradModeProbe(new MlpFunction(inputs[1], inputs[2], inputs[3], inputs[4], inputs[5]));
+        var times = Tensor.From(new[] { 0.0, 1.0 });
+        var adjoint = Ode.Solve(field, inputs[0], times, new OdeOptions { Rtol = 1e-6, Atol = 1e-8, Adjoint = true });
+        Assert.Equal(adjoint.Stats.Nfe, field.Calls.Count);
+        Assert.DoesNotContain(true, field.Calls);
+        field.Calls.Clear();
+        adjoint.Trajectory.Sum().Backward();
+        Assert.Equal(adjoint.BackwardStats.Nfe, field.Calls.Count);
+        Assert.DoesNotContain(false, field.Calls); // each reverse evaluation takes a vector-Jacobian product
+        field.Calls.Clear();
+        var direct = Ode.Solve(field, inputs[0], times, new OdeOptions { Rtol = 1e-6, Atol = 1e-8 });
+        Assert.Equal(direct.Stats.Nfe - 1, field.Calls.Count(recorded => recorded));
+        Assert.False(field.Calls[1]);
+    }
+
+    private sealed class GradModeProbe(IOdeFunction inner) : IOdeFunction
+    {
+        public List<bool> Calls { get; } = new();
+
+        public Tensor Evaluate(Tensor t, Tensor y)
+        {
+            Calls.Add(Torch.IsGradEnabled);
+            return inner.Evaluate(t, y);
+        }
+
+        public IEnumerable<Tensor> AdjointParameters() => inner.AdjointParameters();
+    }
+
     private static double[][] Gradients(Tensor[] inputs, Func<Tensor[], Tensor> function)
     {
         using var scope = TensorScope.Enter();

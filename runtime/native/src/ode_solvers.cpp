@@ -180,7 +180,7 @@ class Dopri5 {
       while (t[i] > current) {
         if (steps >= options_.max_num_steps) {
           throw SolverError("dopri5: max_num_steps exceeded (" + std::to_string(steps) + " steps between t = " +
-                            time_text(sign_ * output_start(t, i)) + " and t = " + time_text(sign_ * t[i]) +
+                            time_text(sign_ * t[i - 1]) + " and t = " + time_text(sign_ * t[i]) +
                             " without reaching it; last step size " + time_text(dt) + ")");
         }
         dt = attempt(current, y, f0, dt, y_finite);
@@ -196,8 +196,6 @@ class Dopri5 {
 
  private:
   double rs(double v) const { return round_to(v, dtype_); }
-
-  double output_start(const std::vector<double>& t, size_t i) const { return t[i - 1]; }
 
   // Hairer, Nørsett & Wanner I, §II.4 with order − 1 = 4, in the state dtype; not differentiated.
   double initial_step(double t0, const at::Tensor& f0) {

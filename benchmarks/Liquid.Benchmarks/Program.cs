@@ -10,6 +10,7 @@ using Liquid.Runtime;
 //   compare [--quick] CASE...  the cases of benchmarks/compare.sh, one JSON line each (Compare.cs)
 //   bdn [BenchmarkDotNet options]  the BenchmarkDotNet suites (Suites.cs), e.g. bdn --filter '*Layer*'
 //   foundation CASE [--seconds S]  one Liquid Foundation case with its peak memory (Foundation.cs, benchmarks/foundation.sh)
+//   ode direct|adjoint [SECONDS]  dopri5 forward+backward on an MLP field (benchmarks/ode.sh, OdeBenchmark.cs)
 return args switch
 {
     ["per-op", var iterations] => PerOp(int.Parse(iterations, CultureInfo.InvariantCulture)),
@@ -17,12 +18,13 @@ return args switch
     ["compare", .. var rest] => Compare.Run(rest),
     ["bdn", .. var rest] => Bdn(rest),
     ["foundation", .. var rest] => Foundation.Run(rest),
+    ["ode", .. var rest] => OdeBenchmark.Run(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Liquid.Benchmarks per-op ITERATIONS | threads N | compare [--threads N] [--quick] CASE... | bdn [BenchmarkDotNet options]");
+    Console.Error.WriteLine("usage: Liquid.Benchmarks per-op ITERATIONS | threads N | compare [--threads N] [--quick] CASE... | bdn [BenchmarkDotNet options] | foundation CASE | ode direct|adjoint [SECONDS]");
     return 2;
 }
 

@@ -29,7 +29,9 @@ public static class Torch
             if (s_initialized) return;
             var fromEnvironment = Environment.GetEnvironmentVariable("LIQUID_THREADS");
             var threads = int.TryParse(fromEnvironment, out var n) && n > 0 ? n : DefaultThreads;
-            Tensor.Check(Native.lq_set_num_threads(threads), "SetThreads");
+            // No call into Tensor under this lock: Tensor's static constructor calls this method, so
+            // touching Tensor here while another thread runs that constructor deadlocks both.
+            if (Native.lq_set_num_threads(threads) != 0) throw TorchException.FromLastError("SetThreads");
             s_initialized = true;
         }
     }

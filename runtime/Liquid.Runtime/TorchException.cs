@@ -25,6 +25,9 @@ public sealed class TorchException : Exception
 
     internal static TorchException FromLastError(string op)
     {
+        // A native call that failed because managed code it called back threw (an ODE vector
+        // field inside a backward pass, say) rethrows that exception instead.
+        NativeCallbacks.ThrowPending();
         var message = Marshal.PtrToStringUTF8(Native.lq_last_error());
         return new TorchException(op, string.IsNullOrEmpty(message) ? "native call failed without a message" : message.Trim());
     }

@@ -167,6 +167,14 @@ public sealed class Trainer
         // the non-finite recovery always has a checkpoint to go back to.
         if (_resumeFrom is null) Save("latest");
         var recovery = new NonFiniteRecovery(_output, s, _observer);
+        // The untrained model's validation loss is the baseline every later evaluation is read
+        // against (it neither counts as best nor towards patience).
+        if (_resumeFrom is null && data.HasValidation)
+        {
+            var baseline = Evaluate(model, data, s, device) with { Step = 0 };
+            metrics.Evaluation(baseline);
+            _observer.Evaluated(baseline, best: false);
+        }
 
         var outcome = TrainOutcome.Completed;
         double? lastLoss = null;

@@ -20,6 +20,7 @@ internal static class LayerKinds
         new RmsNormKind(),
         new LinearKind(),
         new ActivationKind(),
+        new PowerKind(),
         new MlpKind(),
         new AttentionKind(),
         new Conv1dKind(),

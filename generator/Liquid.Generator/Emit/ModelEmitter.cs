@@ -312,7 +312,8 @@ internal static class ModelEmitter
             w.Line("using var context = new ForwardContext(Training, state);");
             var declared = new HashSet<string>(model.Inputs.Select(i => i.Local), StringComparer.Ordinal);
             EmitBody(w, model.Body, declared);
-            if (model.Inputs.Count > 0 && model.Inputs[0].Type.Rank >= 2)
+            // Positions advance along a sequence axis (an open dimension after the batch), not a fixed size.
+            if (model.Inputs.Count > 0 && model.Inputs[0].Type.Rank >= 2 && model.Inputs[0].Type.Dims[1].IsSymbol)
                 w.Line($"if (state is not null) state.Position += {model.Inputs[0].Local}.Size(1);");
             // Each output leaves the scope once, even when two outputs are one value.
             var kept = new HashSet<string>(StringComparer.Ordinal);

@@ -18,6 +18,8 @@ internal static partial class ExampleSources
     private static readonly Dictionary<string, Func<IReadOnlyList<FieldSpec>, Action<string>?, List<(Split?, ExampleTable)>>> Builtins = new(StringComparer.Ordinal)
     {
         [FashionMnist.Name] = FashionMnist.Read,
+        [SyntheticSets.Spiral] = SyntheticSets.ReadSpiral,
+        [SyntheticSets.Oscillator] = SyntheticSets.ReadOscillator,
     };
 
     private static readonly string[] Extensions = [".csv", ".tsv", ".jsonl", ".safetensors"];

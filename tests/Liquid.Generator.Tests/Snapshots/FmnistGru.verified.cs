@@ -156,7 +156,6 @@ public sealed partial class FmnistGru : CompiledModel
         using var context = new ForwardContext(Training, state);
         var features = _gru.Forward(image, context).Last; // float[B, hidden]
         var logits = _classifier.Forward(features); // float[B, classes]
-        if (state is not null) state.Position += image.Size(1);
         return new FmnistGruOutput(scope.Keep(logits), context);
     }
 

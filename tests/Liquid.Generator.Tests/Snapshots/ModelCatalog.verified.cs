@@ -18,6 +18,7 @@ public static partial class ModelCatalog
         FmnistGru.ModelInfo,
         Gpt2.ModelInfo,
         Gpt2Spanish.ModelInfo,
+        NeuralOdeSpiral.ModelInfo,
         TinyGpt.ModelInfo,
         TinyLlama.ModelInfo,
     ];

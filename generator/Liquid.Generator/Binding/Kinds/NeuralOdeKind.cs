@@ -26,7 +26,9 @@ internal sealed class NeuralOdeKind : LayerKind
         new("t0", ArgKind.Float, "Start of the time span (without a times input).", Default: "0"),
         new("t1", ArgKind.Float, "End of the time span.", Default: "1"),
         new("adjoint", ArgKind.Bool, "Gradients by the adjoint method: memory independent of the number of steps.", Default: "false"),
-        new("output", ArgKind.Enum, "The state at the last time, or at every time (first dimension: the times).", Default: "final", Values: ["final", "trajectory"]),
+        new("output", ArgKind.Enum, "The state at the last time, or at every output time.", Default: "final", Values: ["final", "trajectory"]),
+        new("points", ArgKind.Int, "Output times evenly spaced over [t0, t1] for a trajectory (default: t0 and t1).", Nullable: true),
+        new("batch_first", ArgKind.Bool, "A trajectory as [B, N, …] (the language's layout) rather than torchdiffeq's [N, B, …].", Default: "true"),
         new("max_num_steps", ArgKind.Int, "dopri5's limit on steps between two output times.", Default: "2147483647"),
     ];
 
@@ -54,15 +56,24 @@ internal sealed class NeuralOdeKind : LayerKind
         if (layer.VectorField("field", y0) is not { } field) return false;
 
         var trajectory = layer.Word("output") == "trajectory";
-        var times = layer.Input(1) is TensorType given ? given.Dims[0] : Dim.Of(2);
-        layer.Output(trajectory ? new TensorType(y0.Element, new[] { times }.Concat(y0.Dims).ToEquatableArray()) : y0);
+        if (layer.Arg("points") is { IsNull: false } points)
+        {
+            if (points.Value.Int < 2) return layer.Fail(Diagnostics.OutOfRange, points.Node, $"points must be at least 2, not {points.Value}");
+            if (layer.Input(1) is not null) return layer.Fail(Diagnostics.OutOfRange, points.Node, "give the output times either as an input or as points, not both");
+        }
+        var times = layer.Input(1) is TensorType given ? given.Dims[0] : layer.Arg("points") is { IsNull: false } ? layer.Size("points") : Dim.Of(2);
+        var batchFirst = layer.Flag("batch_first") && y0.Rank >= 1;
+        layer.Output(!trajectory ? y0
+            : batchFirst ? new TensorType(y0.Element, new[] { y0.Dims[0], times }.Concat(y0.Dims.Skip(1)).ToEquatableArray())
+            : new TensorType(y0.Element, new[] { times }.Concat(y0.Dims).ToEquatableArray()));
         layer.Parameters(field.Parameters);
 
         var named = new List<NamedCode>();
         if (layer.Has("solver")) named.Add(new NamedCode("Solver", new EnumCode("OdeMethod", Names.Pascal(layer.Word("solver")!))));
         named.AddRange(layer.Named(("rtol", "Rtol"), ("atol", "Atol"), ("step_size", "StepSize"), ("t0", "T0"), ("t1", "T1"), ("adjoint", "Adjoint")));
         if (trajectory) named.Add(new NamedCode("Output", new EnumCode("NeuralOdeOutput", "Trajectory")));
-        named.AddRange(layer.Named(("max_num_steps", "MaxNumSteps")));
+        named.AddRange(layer.Named(("max_num_steps", "MaxNumSteps"), ("points", "Points")));
+        if (trajectory) named.Add(new NamedCode("BatchFirst", layer.Arg("batch_first")?.Code ?? new BoolCode(true)));
         layer.Construct(new NewCode("NeuralOdeOptions", [], named.ToEquatableArray()), field.Construct);
         return true;
     }

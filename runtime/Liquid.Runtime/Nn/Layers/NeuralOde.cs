@@ -26,6 +26,8 @@ public enum NeuralOdeOutput
 /// <param name="Output">Return the final state or the trajectory.</param>
 /// <param name="MaxNumSteps">dopri5's limit on steps between two output times (torchdiffeq's default 2³¹ − 1).</param>
 /// <param name="AdjointNorm">Error norm of the adjoint's reverse solves (torchdiffeq's default, or the seminorm).</param>
+/// <param name="Points">Output times evenly spaced over [T0, T1] (at least two), instead of the span's two ends or <paramref name="Times"/>.</param>
+/// <param name="BatchFirst">Return a trajectory as [B, len(t), …] (the batch first, as data sets store it) instead of torchdiffeq's [len(t), B, …].</param>
 public sealed record NeuralOdeOptions(
     OdeMethod Solver = OdeMethod.Dopri5,
     double Rtol = 1e-7,
@@ -37,7 +39,9 @@ public sealed record NeuralOdeOptions(
     bool Adjoint = false,
     NeuralOdeOutput Output = NeuralOdeOutput.Final,
     long MaxNumSteps = int.MaxValue,
-    OdeAdjointNorm AdjointNorm = OdeAdjointNorm.Mixed);
+    OdeAdjointNorm AdjointNorm = OdeAdjointNorm.Mixed,
+    long? Points = null,
+    bool BatchFirst = false);
 
 /// <summary>
 /// A neural ODE (Chen et al., "Neural Ordinary Differential Equations", 2018): dy/dt = field(t, y)
@@ -65,6 +69,8 @@ public sealed class NeuralOde : Module
             throw new ArgumentException($"NeuralOde: the vector field must be a Module (got {field.GetType().Name}), so its parameters are registered", nameof(field));
         if (!double.IsFinite(options.T0) || !double.IsFinite(options.T1) || options.T0 == options.T1)
             throw new ArgumentException($"NeuralOde: the time span [{options.T0}, {options.T1}] must be finite and non-empty", nameof(options));
+        if (options.Points is { } points && (points < 2 || options.Times is not null))
+            throw new ArgumentException($"NeuralOde: Points must be at least 2 and not given with Times, got {points}", nameof(options));
         if (options.Times is { } times)
         {
             if (times.Count < 2) throw new ArgumentException("NeuralOde: Times needs at least two values", nameof(options));
@@ -115,7 +121,8 @@ public sealed class NeuralOde : Module
     {
         ArgumentNullException.ThrowIfNull(y0);
         using var scope = TensorScope.Enter();
-        var t = times ?? Tensor.From(Options.Times?.ToArray() ?? [Options.T0, Options.T1]).To(y0.DType);
+        var t = times ?? (Options.Points is { } points ? Tensor.Linspace(Options.T0, Options.T1, points, y0.DType)
+            : Tensor.From(Options.Times?.ToArray() ?? [Options.T0, Options.T1]).To(y0.DType));
         OdeSolution solution;
         try
         {
@@ -127,7 +134,8 @@ public sealed class NeuralOde : Module
         }
         LastStats = solution.Stats;
         context?.Report(Path.Length == 0 ? "nfe" : $"{Path}.nfe", Tensor.Scalar((double)solution.Stats.Nfe));
-        var output = Options.Output == NeuralOdeOutput.Final ? solution.Final() : solution.Trajectory;
+        var output = Options.Output == NeuralOdeOutput.Final ? solution.Final()
+            : Options.BatchFirst && y0.Rank >= 1 ? solution.Trajectory.Transpose(0, 1) : solution.Trajectory;
         return scope.Keep(output);
     }
 

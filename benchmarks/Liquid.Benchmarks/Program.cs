@@ -9,12 +9,14 @@ using Liquid.Runtime;
 //   threads N              1024² matmul GFLOP/s and a small-op loop at N threads (benchmarks/threads.sh)
 //   compare [--quick] CASE...  the cases of benchmarks/compare.sh, one JSON line each (Compare.cs)
 //   bdn [BenchmarkDotNet options]  the BenchmarkDotNet suites (Suites.cs), e.g. bdn --filter '*Layer*'
+//   liquid [--threads N] [--seconds S] [--plain] ltc|cfc   LTC/CfC train steps (benchmarks/liquid.sh, LiquidCells.cs)
 return args switch
 {
     ["per-op", var iterations] => PerOp(int.Parse(iterations, CultureInfo.InvariantCulture)),
     ["threads", var threads] => ThreadScaling(int.Parse(threads, CultureInfo.InvariantCulture)),
     ["compare", .. var rest] => Compare.Run(rest),
     ["bdn", .. var rest] => Bdn(rest),
+    ["liquid", .. var rest] => LiquidCells.Run(rest),
     _ => Usage(),
 };
 

@@ -1,25 +1,428 @@
 // Liquid time-constant cells (ncps's LTC and CfC, ../shared/design/LIQUID-SEMANTICS.md §6):
-// initialisers the layers need and, further down, the fused sequence kernels with their own
-// backward passes.
+// the orthogonal initialiser their LSTM needs, and fused kernels, each a torch::autograd::Function
+// with a hand-written backward:
+//   lq_ltc_sequence  the LTC's ODE over a whole sequence (every step, every unfold);
+//   lq_ltc_step      one LTC step with all its unfolds (for mixed memory, where an LSTM runs between steps);
+//   lq_cfc_sequence  a CfC (one cell or a wired stack) over a whole sequence.
+// Each equals the op-by-op composition in runtime/Liquid.Runtime/Nn/Layers/Liquid (forward and every
+// gradient, tested in float64 to 1e-12).
+//
+// The LTC kernel never materialises the B×N×N conductances: one pass per (sample block, unfold) over
+// the synapse matrices computes σ, the conductance and both sums in registers; the backward pass
+// keeps only the state entering each unfold and its denominator, recomputes σ, and accumulates the
+// synapse gradients in place. Vector code is in liquid_simd.inc, compiled for AVX2+FMA and for
+// baseline x86-64 and chosen at run time.
 #include "common.h"
 
+#include <ATen/Parallel.h>
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace lq_liquid {
+
+// Columns are padded to a multiple of 32 bytes, which fits both instruction sets' vector widths.
+template <typename T>
+int64_t padded_width(int64_t n) {
+  constexpr int64_t w = 32 / sizeof(T);
+  return (n + w - 1) / w * w;
+}
+
+// Everything one LTC call reads, with the matrices' columns padded to a multiple of the vector
+// width (padding: zero conductance, so padded targets receive nothing and stay at zero).
+template <typename T>
+struct LtcPlan {
+  int64_t batch = 0, steps = 0, inputs = 0, units = 0, padded = 0, unfolds = 0;
+  T epsilon = 0;
+  const T* x = nullptr;        // [B, T, S]
+  const T* elapsed = nullptr;  // [B, T] or null (Δ = 1)
+  const T* h0 = nullptr;       // [B, N]
+  // Recurrent synapses [N, padded]: minus_sigma = −σᵢⱼ·log₂e and sigma_mu = σᵢⱼ·μᵢⱼ·log₂e, so the
+  // base-2 exponent of e^(−σ(v − μ)) is one fused multiply-add; w = pos(w)⊙mask, erev; mu for the
+  // backward pass.
+  std::vector<T> minus_sigma, sigma_mu, w, erev, mu;
+  // Sensory synapses [S, padded], the same way.
+  std::vector<T> s_minus_sigma, s_sigma_mu, s_w, s_erev, s_mu;
+  // Per neuron [padded]: pos(gleak), vleak, gleak·vleak, pos(cm) (1 in the padding).
+  std::vector<T> gleak, vleak, gleak_vleak, cm;
+
+  // Δ/K of sample b at step t, formed as the composition does: elapsed.div(K), or the Python
+  // float 1/K cast to T when there are no elapsed times.
+  T step_fraction(int64_t b, int64_t t) const {
+    return elapsed ? elapsed[b * steps + t] / T(unfolds) : T(1.0 / double(unfolds));
+  }
+};
+
+// What the forward pass keeps for the backward pass, per (b, t, k): the state entering unfold k
+// and the update's denominator (ε included), both [padded].
+template <typename T>
+struct LtcTape {
+  T* v_in = nullptr;         // [B, T, K, padded]
+  T* denominator = nullptr;  // [B, T, K, padded]
+  T* states = nullptr;       // [B, T, N], the output
+};
+
+// Gradients one task accumulates over its batch rows (summed over tasks afterwards).
+template <typename T>
+struct LtcGrads {
+  std::vector<T> w, erev, sigma, mu_sum;          // [N, padded]; mu_sum = Σ dx (dmu = −σ·Σ dx)
+  std::vector<T> s_w, s_erev, s_sigma, s_mu_sum;  // [S, padded]
+  std::vector<T> gleak, vleak, cm;                // [padded]
+  LtcGrads(int64_t n, int64_t s, int64_t padded)
+      : w(n * padded), erev(n * padded), sigma(n * padded), mu_sum(n * padded), s_w(s * padded),
+        s_erev(s * padded), s_sigma(s * padded), s_mu_sum(s * padded), gleak(padded), vleak(padded), cm(padded) {}
+};
+
+
+namespace avx2 {
+#define LQ_VBYTES 32
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#include "liquid_simd.inc"
+#pragma GCC pop_options
+#undef LQ_VBYTES
+}  // namespace avx2
+
+namespace generic {
+#define LQ_VBYTES 16
+#include "liquid_simd.inc"
+#undef LQ_VBYTES
+}  // namespace generic
+
+bool use_avx2() {
+  static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return supported;
+}
+
+}  // namespace lq_liquid
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
 // torch.nn.init.orthogonal_: a (rows, cols) Gaussian matrix (transposed when rows < cols) is
-// factored Q·R, Q's columns get the signs of R's diagonal (so Q is Haar-distributed, Mezzadri 2007)
-// and Q, transposed back, is copied into the tensor. Draws the same normals as PyTorch does.
-LQ_API int lq_init_orthogonal_(lq_tensor tensor, double gain) {
-  LQ_STATUS(([&] {
-    auto& t = lq::mut(tensor);
-    TORCH_CHECK(t.dim() >= 2, "orthogonal_: the tensor needs at least 2 dimensions, got ", t.dim());
-    if (t.numel() == 0) return;
-    at::NoGradGuard no_grad;
-    const int64_t rows = t.size(0), cols = t.numel() / rows;
-    auto flat = at::empty({rows, cols}, t.options()).normal_(0, 1);
-    if (rows < cols) flat = flat.t();
-    auto qr = at::linalg_qr(flat);
-    auto q = std::get<0>(qr);
-    q = q * at::diagonal(std::get<1>(qr), 0).sign();
-    if (rows < cols) q = q.t();
-    t.view_as(q).copy_(q);
-    t.mul_(gain);
+// factored Q·R, Q's columns get the signs of R's diagonal (so Q is Haar-distributed), and Q,
+// transposed back, is copied into the tensor. Draws the same normals in the same order as PyTorch.
+void orthogonal_(at::Tensor& t, double gain) {
+  TORCH_CHECK(t.dim() >= 2, "orthogonal_: the tensor needs at least 2 dimensions, got ", t.dim());
+  if (t.numel() == 0) return;
+  at::NoGradGuard no_grad;
+  const int64_t rows = t.size(0), cols = t.numel() / rows;
+  auto flat = at::empty({rows, cols}, t.options()).normal_(0, 1);
+  if (rows < cols) flat = flat.t();
+  auto qr = at::linalg_qr(flat);
+  auto q = std::get<0>(qr) * at::diagonal(std::get<1>(qr), 0).sign();
+  if (rows < cols) q = q.t();
+  t.view_as(q).copy_(q);
+  t.mul_(gain);
+}
+
+void check_cpu_float(const at::Tensor& t, const char* op, const char* name, at::ScalarType dtype) {
+  TORCH_CHECK(t.defined(), op, ": ", name, " is missing");
+  TORCH_CHECK(t.device().is_cpu(), op, ": ", name, " must be on the CPU, got ", t.device());
+  TORCH_CHECK(t.scalar_type() == dtype, op, ": ", name, " is ", t.scalar_type(), ", expected ", dtype,
+              " like the input");
+}
+
+void check_shape(const at::Tensor& t, const char* op, const char* name, at::IntArrayRef shape) {
+  TORCH_CHECK(t.sizes() == shape, op, ": ", name, " must be ", shape, ", got ", t.sizes());
+}
+
+// Rows×cols row-major copy of m into a zero-padded rows×padded buffer, optionally transformed.
+template <typename T, typename F>
+std::vector<T> padded_rows(const at::Tensor& m, int64_t padded, F f) {
+  const int64_t rows = m.size(0), cols = m.size(1);
+  std::vector<T> out(static_cast<size_t>(rows * padded), T(0));
+  auto a = m.accessor<T, 2>();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) out[r * padded + c] = f(a[r][c], r, c);
+  return out;
+}
+
+template <typename T>
+std::vector<T> padded_vector(const at::Tensor& v, int64_t padded, T fill) {
+  std::vector<T> out(static_cast<size_t>(padded), fill);
+  auto a = v.accessor<T, 1>();
+  for (int64_t j = 0; j < v.size(0); ++j) out[j] = a[j];
+  return out;
+}
+
+// The LTC's inputs, checked and made contiguous: x [B, T, S], h0 [B, N], elapsed [B, T] or undefined,
+// then w, sigma, mu, erev [N, N], sensory w, sigma, mu, erev [S, N], gleak, vleak, cm [N].
+struct LtcInputs {
+  at::Tensor x, h0, elapsed;
+  std::vector<at::Tensor> p;  // 11 parameters
+  int64_t unfolds;
+  double epsilon;
+};
+
+LtcInputs check_ltc(const char* op, const at::Tensor& x, const at::Tensor& h0, const at::Tensor& elapsed,
+                    const std::vector<at::Tensor>& parameters, int64_t unfolds, double epsilon) {
+  TORCH_CHECK(x.defined() && x.dim() == 3, op, ": input must be [B, T, S], got ",
+              x.defined() ? x.sizes() : at::IntArrayRef{});
+  const auto dtype = x.scalar_type();
+  TORCH_CHECK(dtype == at::kFloat || dtype == at::kDouble, op, ": input must be float32 or float64, got ", dtype);
+  TORCH_CHECK(parameters.size() == 11, op, ": expected 11 parameter tensors, got ", parameters.size());
+  TORCH_CHECK(unfolds >= 1, op, ": ode_unfolds must be at least 1, got ", unfolds);
+  TORCH_CHECK(std::isfinite(epsilon), op, ": epsilon must be finite, got ", epsilon);
+  const int64_t B = x.size(0), T = x.size(1), S = x.size(2);
+  TORCH_CHECK(B >= 1 && T >= 1 && S >= 1, op, ": input must be non-empty, got ", x.sizes());
+  check_cpu_float(x, op, "input", dtype);
+  check_cpu_float(h0, op, "initial state", dtype);
+  TORCH_CHECK(h0.dim() == 2 && h0.size(0) == B, op, ": initial state must be [", B, ", N], got ", h0.sizes());
+  const int64_t N = h0.size(1);
+  TORCH_CHECK(N >= 1, op, ": the state needs at least one neuron");
+  static const char* names[] = {"w", "sigma", "mu", "erev", "sensory_w", "sensory_sigma", "sensory_mu",
+                                "sensory_erev", "gleak", "vleak", "cm"};
+  LtcInputs in{x.contiguous(), h0.contiguous(), at::Tensor(), {}, unfolds, epsilon};
+  for (size_t k = 0; k < 11; ++k) {
+    check_cpu_float(parameters[k], op, names[k], dtype);
+    if (k < 4) check_shape(parameters[k], op, names[k], {N, N});
+    else if (k < 8) check_shape(parameters[k], op, names[k], {S, N});
+    else check_shape(parameters[k], op, names[k], {N});
+    in.p.push_back(parameters[k].contiguous());
+  }
+  if (elapsed.defined()) {
+    check_cpu_float(elapsed, op, "elapsed times", dtype);
+    check_shape(elapsed, op, "elapsed times", {B, T});
+    in.elapsed = elapsed.contiguous();
+  }
+  return in;
+}
+
+template <typename T>
+lq_liquid::LtcPlan<T> make_plan(const LtcInputs& in) {
+  lq_liquid::LtcPlan<T> P;
+  P.batch = in.x.size(0);
+  P.steps = in.x.size(1);
+  P.inputs = in.x.size(2);
+  P.units = in.h0.size(1);
+  P.padded = lq_liquid::padded_width<T>(P.units);
+  P.unfolds = in.unfolds;
+  P.epsilon = static_cast<T>(in.epsilon);
+  P.x = in.x.data_ptr<T>();
+  P.h0 = in.h0.data_ptr<T>();
+  P.elapsed = in.elapsed.defined() ? in.elapsed.data_ptr<T>() : nullptr;
+  const auto& p = in.p;
+  auto same = [](T v, int64_t, int64_t) { return v; };
+  const T log2e = T(1.44269504088896340736);
+  auto negated = [&](T v, int64_t, int64_t) { return -v * log2e; };
+  const int64_t Np = P.padded;
+  P.minus_sigma = padded_rows<T>(p[1], Np, negated);
+  {
+    auto mu = p[2].accessor<T, 2>();
+    P.sigma_mu = padded_rows<T>(p[1], Np, [&](T v, int64_t r, int64_t c) { return v * mu[r][c] * log2e; });
+  }
+  P.w = padded_rows<T>(p[0], Np, same);
+  P.erev = padded_rows<T>(p[3], Np, same);
+  P.mu = padded_rows<T>(p[2], Np, same);
+  P.s_minus_sigma = padded_rows<T>(p[5], Np, negated);
+  {
+    auto mu = p[6].accessor<T, 2>();
+    P.s_sigma_mu = padded_rows<T>(p[5], Np, [&](T v, int64_t r, int64_t c) { return v * mu[r][c] * log2e; });
+  }
+  P.s_w = padded_rows<T>(p[4], Np, same);
+  P.s_erev = padded_rows<T>(p[7], Np, same);
+  P.s_mu = padded_rows<T>(p[6], Np, same);
+  P.gleak = padded_vector<T>(p[8], Np, T(0));
+  P.vleak = padded_vector<T>(p[9], Np, T(0));
+  P.cm = padded_vector<T>(p[10], Np, T(1));
+  P.gleak_vleak.assign(static_cast<size_t>(Np), T(0));
+  for (int64_t j = 0; j < P.units; ++j) P.gleak_vleak[j] = P.gleak[j] * P.vleak[j];
+  return P;
+}
+
+// Rows of task k of n over B rows.
+inline std::pair<int64_t, int64_t> task_rows(int64_t k, int64_t n, int64_t batch) {
+  return {batch * k / n, batch * (k + 1) / n};
+}
+
+inline int64_t task_count(int64_t batch) {
+  return std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), batch));
+}
+
+template <typename T>
+void run_ltc_forward(const LtcInputs& in, at::Tensor& states, at::Tensor* v_in, at::Tensor* denominator) {
+  const auto P = make_plan<T>(in);
+  lq_liquid::LtcTape<T> tape;
+  tape.states = states.data_ptr<T>();
+  tape.v_in = v_in ? v_in->data_ptr<T>() : nullptr;
+  tape.denominator = denominator ? denominator->data_ptr<T>() : nullptr;
+  const int64_t tasks = task_count(P.batch);
+  at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      auto [b0, b1] = task_rows(k, tasks, P.batch);
+      if (lq_liquid::use_avx2()) lq_liquid::avx2::ltc_forward<T>(P, tape, b0, b1);
+      else lq_liquid::generic::ltc_forward<T>(P, tape, b0, b1);
+    }
+  });
+}
+
+// Gradients in the forward's argument order (x, h0, elapsed, then the 11 parameters).
+template <typename T>
+std::vector<at::Tensor> run_ltc_backward(const LtcInputs& in, const at::Tensor& states, const at::Tensor& v_in,
+                                         const at::Tensor& denominator, const at::Tensor& grad_states) {
+  const auto P = make_plan<T>(in);
+  lq_liquid::LtcTape<T> tape;
+  tape.states = const_cast<T*>(states.data_ptr<T>());
+  tape.v_in = const_cast<T*>(v_in.data_ptr<T>());
+  tape.denominator = const_cast<T*>(denominator.data_ptr<T>());
+  const int64_t N = P.units, S = P.inputs, Np = P.padded;
+  auto dx = at::empty_like(in.x);
+  auto dh0 = at::empty_like(in.h0);
+  auto delapsed = in.elapsed.defined() ? at::zeros_like(in.elapsed) : at::Tensor();
+  const int64_t tasks = task_count(P.batch);
+  std::vector<lq_liquid::LtcGrads<T>> grads;
+  grads.reserve(static_cast<size_t>(tasks));
+  for (int64_t k = 0; k < tasks; ++k) grads.emplace_back(N, S, Np);
+  const T* gs = grad_states.data_ptr<T>();
+  at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      auto [b0, b1] = task_rows(k, tasks, P.batch);
+      T* de = delapsed.defined() ? delapsed.data_ptr<T>() : nullptr;
+      if (lq_liquid::use_avx2())
+        lq_liquid::avx2::ltc_backward<T>(P, tape, gs, grads[k], dx.data_ptr<T>(), dh0.data_ptr<T>(), de, b0, b1);
+      else
+        lq_liquid::generic::ltc_backward<T>(P, tape, gs, grads[k], dx.data_ptr<T>(), dh0.data_ptr<T>(), de, b0, b1);
+    }
+  });
+  auto& G = grads[0];
+  for (int64_t k = 1; k < tasks; ++k) {
+    auto add = [](std::vector<T>& a, const std::vector<T>& b) {
+      for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
+    };
+    add(G.w, grads[k].w), add(G.erev, grads[k].erev), add(G.sigma, grads[k].sigma), add(G.mu_sum, grads[k].mu_sum);
+    add(G.s_w, grads[k].s_w), add(G.s_erev, grads[k].s_erev), add(G.s_sigma, grads[k].s_sigma);
+    add(G.s_mu_sum, grads[k].s_mu_sum);
+    add(G.gleak, grads[k].gleak), add(G.vleak, grads[k].vleak), add(G.cm, grads[k].cm);
+  }
+  auto matrix = [&](const std::vector<T>& g, int64_t rows, const at::Tensor* scale) {
+    auto out = at::empty({rows, N}, in.x.options());
+    auto o = out.accessor<T, 2>();
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < N; ++c) o[r][c] = g[r * Np + c];
+    if (scale != nullptr) out.mul_(scale->neg());  // dmu = −σ·Σ dx
+    return out;
+  };
+  auto vector = [&](const std::vector<T>& g) {
+    auto out = at::empty({N}, in.x.options());
+    std::copy(g.begin(), g.begin() + N, out.data_ptr<T>());
+    return out;
+  };
+  const auto& p = in.p;
+  return {dx,
+          dh0,
+          delapsed,
+          matrix(G.w, N, nullptr),
+          matrix(G.sigma, N, nullptr),
+          matrix(G.mu_sum, N, &p[1]),
+          matrix(G.erev, N, nullptr),
+          matrix(G.s_w, S, nullptr),
+          matrix(G.s_sigma, S, nullptr),
+          matrix(G.s_mu_sum, S, &p[5]),
+          matrix(G.s_erev, S, nullptr),
+          vector(G.gleak),
+          vector(G.vleak),
+          vector(G.cm)};
+}
+
+struct LtcFunction : public torch::autograd::Function<LtcFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& h0,
+                            const c10::optional<at::Tensor>& elapsed, const at::Tensor& w, const at::Tensor& sigma,
+                            const at::Tensor& mu, const at::Tensor& erev, const at::Tensor& sensory_w,
+                            const at::Tensor& sensory_sigma, const at::Tensor& sensory_mu,
+                            const at::Tensor& sensory_erev, const at::Tensor& gleak, const at::Tensor& vleak,
+                            const at::Tensor& cm, int64_t unfolds, double epsilon) {
+    const auto in = check_ltc("ltc", x, h0, elapsed.value_or(at::Tensor()),
+                              {w, sigma, mu, erev, sensory_w, sensory_sigma, sensory_mu, sensory_erev, gleak, vleak, cm},
+                              unfolds, epsilon);
+    const int64_t B = x.size(0), T = x.size(1), N = h0.size(1);
+    auto states = at::empty({B, T, N}, x.options());
+    const int64_t Np = x.scalar_type() == at::kFloat ? lq_liquid::padded_width<float>(N)
+                                                     : lq_liquid::padded_width<double>(N);
+    auto v_in = at::empty({B, T, unfolds, Np}, x.options());
+    auto denominator = at::empty({B, T, unfolds, Np}, x.options());
+    if (x.scalar_type() == at::kFloat) run_ltc_forward<float>(in, states, &v_in, &denominator);
+    else run_ltc_forward<double>(in, states, &v_in, &denominator);
+    std::vector<at::Tensor> saved{in.x, in.h0, in.elapsed};
+    saved.insert(saved.end(), in.p.begin(), in.p.end());
+    saved.push_back(states);
+    ctx->save_for_backward(saved);
+    ctx->saved_data["v_in"] = v_in;
+    ctx->saved_data["denominator"] = denominator;
+    ctx->saved_data["unfolds"] = unfolds;
+    ctx->saved_data["epsilon"] = epsilon;
+    return states;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    auto saved = ctx->get_saved_variables();
+    LtcInputs in{saved[0], saved[1], saved[2], {saved.begin() + 3, saved.begin() + 14},
+                 ctx->saved_data["unfolds"].toInt(), ctx->saved_data["epsilon"].toDouble()};
+    const auto& states = saved[14];
+    const auto v_in = ctx->saved_data["v_in"].toTensor();
+    const auto denominator = ctx->saved_data["denominator"].toTensor();
+    const auto grad = grad_outputs[0].contiguous();
+    auto grads = states.scalar_type() == at::kFloat ? run_ltc_backward<float>(in, states, v_in, denominator, grad)
+                                                    : run_ltc_backward<double>(in, states, v_in, denominator, grad);
+    grads.push_back(at::Tensor());  // unfolds
+    grads.push_back(at::Tensor());  // epsilon
+    return grads;
+  }
+};
+
+bool any_requires_grad(std::initializer_list<const at::Tensor*> tensors) {
+  for (auto* t : tensors)
+    if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+at::Tensor ltc_sequence(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& elapsed,
+                        const std::vector<at::Tensor>& p, int64_t unfolds, double epsilon) {
+  TORCH_CHECK(p.size() == 11, "ltc: expected 11 parameter tensors, got ", p.size());
+  bool needs_grad = at::GradMode::is_enabled() && any_requires_grad({&x, &h0, &elapsed});
+  for (const auto& t : p) needs_grad = needs_grad || (at::GradMode::is_enabled() && t.defined() && t.requires_grad());
+  if (!needs_grad) {
+    // No graph: no tape either.
+    const auto in = check_ltc("ltc", x, h0, elapsed, p, unfolds, epsilon);
+    auto states = at::empty({x.size(0), x.size(1), h0.size(1)}, x.options());
+    if (x.scalar_type() == at::kFloat) run_ltc_forward<float>(in, states, nullptr, nullptr);
+    else run_ltc_forward<double>(in, states, nullptr, nullptr);
+    return states;
+  }
+  c10::optional<at::Tensor> dt = elapsed.defined() ? c10::optional<at::Tensor>(elapsed) : c10::nullopt;
+  return LtcFunction::apply(x, h0, dt, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], unfolds,
+                            epsilon);
+}
+
+}  // namespace
+
+LQ_API int lq_init_orthogonal_(lq_tensor tensor, double gain) { LQ_STATUS(orthogonal_(lq::mut(tensor), gain)) }
+
+LQ_API lq_tensor lq_ltc_sequence(lq_tensor x, lq_tensor h0, lq_tensor elapsed, const lq_tensor* parameters,
+                                 int64_t count, int64_t unfolds, double epsilon) {
+  LQ_TENSOR(ltc_sequence(lq::ref(x), lq::ref(h0), elapsed ? lq::ref(elapsed) : at::Tensor(),
+                         lq::tensors(parameters, count), unfolds, epsilon))
+}
+
+LQ_API lq_tensor lq_ltc_step(lq_tensor x, lq_tensor v, lq_tensor elapsed, const lq_tensor* parameters, int64_t count,
+                             int64_t unfolds, double epsilon) {
+  LQ_TENSOR(([&] {
+    const auto& input = lq::ref(x);
+    const auto& state = lq::ref(v);
+    TORCH_CHECK(input.dim() == 2, "ltc_step: input must be [B, S], got ", input.sizes());
+    at::Tensor dt;
+    if (elapsed != nullptr) {
+      const auto& e = lq::ref(elapsed);
+      TORCH_CHECK(e.dim() == 1, "ltc_step: elapsed times must be [B], got ", e.sizes());
+      dt = e.unsqueeze(1);
+    }
+    return ltc_sequence(input.unsqueeze(1), state, dt, lq::tensors(parameters, count), unfolds, epsilon).squeeze(1);
   }()))
 }

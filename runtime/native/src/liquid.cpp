@@ -401,6 +401,375 @@ at::Tensor ltc_sequence(const at::Tensor& x, const at::Tensor& h0, const at::Ten
                             epsilon);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// CfC
+// ---------------------------------------------------------------------------------------------
+
+// One CfC cell of the step, as lq_cfc_sequence describes it: input size I, units n, backbone layers L
+// (width U), activation and mode codes, and its weights in order: for each backbone layer W [U, in]
+// and b [U], then the heads (default/no_gate: [ff1; ff2; time_a; time_b] concatenated, [4n, width];
+// pure: ff1 [n, width]) and their bias, and in pure mode A and w_tau [1, n]. The "first map" is the
+// affine map that reads [input, state]: backbone layer 0, or the heads when L = 0.
+struct CfcCellSpec {
+  int64_t inputs, units, layers, width, activation, mode;
+  int64_t offset;       // the cell's columns in the state
+  size_t first_weight;  // index of its first weight in the flat list
+  int64_t heads() const { return mode == 2 ? units : 4 * units; }
+  int64_t first_out() const { return layers > 0 ? width : heads(); }
+  size_t weight_count() const { return 2 * static_cast<size_t>(layers) + 2 + (mode == 2 ? 2 : 0); }
+  size_t heads_weight() const { return first_weight + 2 * static_cast<size_t>(layers); }
+};
+
+std::vector<CfcCellSpec> parse_cfc_spec(const std::vector<int64_t>& spec, size_t weight_count) {
+  TORCH_CHECK(!spec.empty() && spec[0] >= 1 && spec.size() == 1 + 6 * static_cast<size_t>(spec[0]),
+              "cfc: malformed cell description of ", spec.size(), " numbers");
+  std::vector<CfcCellSpec> cells;
+  int64_t offset = 0;
+  size_t weights = 0;
+  for (int64_t c = 0; c < spec[0]; ++c) {
+    const int64_t* d = spec.data() + 1 + 6 * c;
+    CfcCellSpec cell{d[0], d[1], d[2], d[3], d[4], d[5], offset, weights};
+    TORCH_CHECK(cell.inputs >= 1 && cell.units >= 1 && cell.layers >= 0 && (cell.layers == 0 || cell.width >= 1),
+                "cfc: cell ", c, " has invalid sizes");
+    TORCH_CHECK(cell.activation >= 0 && cell.activation <= 4, "cfc: unknown activation code ", cell.activation);
+    TORCH_CHECK(cell.mode >= 0 && cell.mode <= 2, "cfc: unknown mode code ", cell.mode);
+    if (cell.layers == 0) cell.width = cell.inputs + cell.units;
+    if (c > 0) TORCH_CHECK(cell.inputs == cells.back().units, "cfc: cell ", c, " reads ", cell.inputs,
+                           " inputs but the previous cell has ", cells.back().units, " units");
+    offset += cell.units;
+    weights += cell.weight_count();
+    cells.push_back(cell);
+  }
+  TORCH_CHECK(weights == weight_count, "cfc: the cells need ", weights, " weight tensors, got ", weight_count);
+  return cells;
+}
+
+void check_cfc_weights(const std::vector<CfcCellSpec>& cells, const std::vector<at::Tensor>& w, at::ScalarType dtype) {
+  for (size_t c = 0; c < cells.size(); ++c) {
+    const auto& cell = cells[c];
+    size_t k = cell.first_weight;
+    auto expect = [&](at::IntArrayRef shape, const char* what) {
+      check_cpu_float(w[k], "cfc", what, dtype);
+      TORCH_CHECK(w[k].sizes() == shape, "cfc: cell ", c, " ", what, " must be ", shape, ", got ", w[k].sizes());
+      ++k;
+    };
+    for (int64_t l = 0; l < cell.layers; ++l) {
+      expect({cell.width, l == 0 ? cell.inputs + cell.units : cell.width}, "backbone weight");
+      expect({cell.width}, "backbone bias");
+    }
+    expect({cell.heads(), cell.layers > 0 ? cell.width : cell.inputs + cell.units}, "head weight");
+    expect({cell.heads()}, "head bias");
+    if (cell.mode == 2) {
+      expect({1, cell.units}, "A");
+      expect({1, cell.units}, "w_tau");
+    }
+  }
+}
+
+template <typename T>
+void cfc_rows_activation(int64_t activation, const at::Tensor& pre, const at::Tensor& z) {
+  const int64_t rows = pre.size(0), n = pre.size(1);
+  for (int64_t b = 0; b < rows; ++b) {
+    const T* in = pre.data_ptr<T>() + b * pre.stride(0);
+    T* out = z.data_ptr<T>() + b * z.stride(0);
+    if (lq_liquid::use_avx2()) lq_liquid::avx2::cfc_activation_forward<T>(static_cast<int>(activation), in, out, n);
+    else lq_liquid::generic::cfc_activation_forward<T>(static_cast<int>(activation), in, out, n);
+  }
+}
+
+template <typename T>
+void cfc_rows_activation_backward(int64_t activation, const at::Tensor& pre, const at::Tensor& dz, const at::Tensor& dpre) {
+  const int64_t rows = pre.size(0), n = pre.size(1);
+  for (int64_t b = 0; b < rows; ++b) {
+    const T* x = pre.data_ptr<T>() + b * pre.stride(0);
+    const T* g = dz.data_ptr<T>() + b * dz.stride(0);
+    T* out = dpre.data_ptr<T>() + b * dpre.stride(0);
+    if (lq_liquid::use_avx2()) lq_liquid::avx2::cfc_activation_backward<T>(static_cast<int>(activation), x, g, out, n);
+    else lq_liquid::generic::cfc_activation_backward<T>(static_cast<int>(activation), x, g, out, n);
+  }
+}
+
+// Per cell, what the forward pass keeps: the first map's and the backbone's pre-activations, the
+// activations, and the heads, each [B, T, ·].
+struct CfcCellTape {
+  std::vector<at::Tensor> pre;  // L tensors [B, T, U]
+  std::vector<at::Tensor> z;    // L tensors [B, T, U]: z[k] = act(pre[k])
+  at::Tensor heads;             // [B, T, heads]
+};
+
+struct CfcRun {
+  at::Tensor x, h0, elapsed;
+  std::vector<at::Tensor> w;
+  std::vector<CfcCellSpec> cells;
+  int64_t B = 0, T = 0, N = 0;
+};
+
+CfcRun check_cfc(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& elapsed, const std::vector<at::Tensor>& weights,
+                 const std::vector<int64_t>& spec) {
+  TORCH_CHECK(x.defined() && x.dim() == 3, "cfc: input must be [B, T, S], got ", x.defined() ? x.sizes() : at::IntArrayRef{});
+  const auto dtype = x.scalar_type();
+  TORCH_CHECK(dtype == at::kFloat || dtype == at::kDouble, "cfc: input must be float32 or float64, got ", dtype);
+  check_cpu_float(x, "cfc", "input", dtype);
+  CfcRun run;
+  run.cells = parse_cfc_spec(spec, weights.size());
+  run.B = x.size(0);
+  run.T = x.size(1);
+  run.N = run.cells.back().offset + run.cells.back().units;
+  TORCH_CHECK(run.B >= 1 && run.T >= 1, "cfc: input must be non-empty, got ", x.sizes());
+  TORCH_CHECK(x.size(2) == run.cells[0].inputs, "cfc: input has ", x.size(2), " features, the first cell reads ",
+              run.cells[0].inputs);
+  check_cpu_float(h0, "cfc", "initial state", dtype);
+  check_shape(h0, "cfc", "initial state", {run.B, run.N});
+  if (elapsed.defined()) {
+    check_cpu_float(elapsed, "cfc", "elapsed times", dtype);
+    check_shape(elapsed, "cfc", "elapsed times", {run.B, run.T});
+    run.elapsed = elapsed.contiguous();
+  }
+  check_cfc_weights(run.cells, weights, dtype);
+  run.x = x.contiguous();
+  run.h0 = h0.contiguous();
+  for (const auto& t : weights) run.w.push_back(t.contiguous());
+  return run;
+}
+
+// The columns of cell c at step t of a [B, T, N] state sequence (t = −1: the initial state).
+at::Tensor cell_state(const CfcRun& r, const at::Tensor& states, const CfcCellSpec& cell, int64_t t) {
+  if (t < 0) return r.h0.narrow(1, cell.offset, cell.units);
+  return states.select(1, t).narrow(1, cell.offset, cell.units);
+}
+
+template <typename T>
+void cfc_forward(const CfcRun& r, at::Tensor& states, std::vector<CfcCellTape>& tapes) {
+  const auto opts = r.x.options();
+  tapes.assign(r.cells.size(), {});
+  for (size_t c = 0; c < r.cells.size(); ++c) {
+    const auto& cell = r.cells[c];
+    auto& tape = tapes[c];
+    for (int64_t l = 0; l < cell.layers; ++l) {
+      tape.pre.push_back(at::empty({r.B, r.T, cell.width}, opts));
+      tape.z.push_back(at::empty({r.B, r.T, cell.width}, opts));
+    }
+    tape.heads = at::empty({r.B, r.T, cell.heads()}, opts);
+  }
+  // The first cell's input part of its first map, for every step in one product.
+  {
+    const auto& cell = r.cells[0];
+    const auto& wf = r.w[cell.first_weight];
+    auto first = cell.layers > 0 ? tapes[0].pre[0] : tapes[0].heads;
+    auto flat = first.view({r.B * r.T, cell.first_out()});
+    at::addmm_out(flat, r.w[cell.first_weight + 1], r.x.view({r.B * r.T, cell.inputs}), wf.narrow(1, 0, cell.inputs).t());
+  }
+  const T* dt = r.elapsed.defined() ? r.elapsed.data_ptr<T>() : nullptr;
+  for (int64_t t = 0; t < r.T; ++t) {
+    for (size_t c = 0; c < r.cells.size(); ++c) {
+      const auto& cell = r.cells[c];
+      auto& tape = tapes[c];
+      const auto& wf = r.w[cell.first_weight];
+      auto first = (cell.layers > 0 ? tape.pre[0] : tape.heads).select(1, t);
+      if (c > 0) {
+        auto input = cell_state(r, states, r.cells[c - 1], t);
+        at::addmm_out(first, r.w[cell.first_weight + 1], input, wf.narrow(1, 0, cell.inputs).t());
+      }
+      first.addmm_(cell_state(r, states, cell, t - 1), wf.narrow(1, cell.inputs, cell.units).t());
+      for (int64_t l = 0; l < cell.layers; ++l) {
+        if (l > 0) {
+          auto pre = tape.pre[l].select(1, t);
+          at::addmm_out(pre, r.w[cell.first_weight + 2 * l + 1], tape.z[l - 1].select(1, t),
+                        r.w[cell.first_weight + 2 * l].t());
+        }
+        cfc_rows_activation<T>(cell.activation, tape.pre[l].select(1, t), tape.z[l].select(1, t));
+      }
+      auto heads = tape.heads.select(1, t);
+      if (cell.layers > 0)
+        at::addmm_out(heads, r.w[cell.heads_weight() + 1], tape.z[cell.layers - 1].select(1, t), r.w[cell.heads_weight()].t());
+      const T* A = cell.mode == 2 ? r.w[cell.heads_weight() + 2].data_ptr<T>() : nullptr;
+      const T* w_tau = cell.mode == 2 ? r.w[cell.heads_weight() + 3].data_ptr<T>() : nullptr;
+      auto out = cell_state(r, states, cell, t);
+      for (int64_t b = 0; b < r.B; ++b) {
+        const T* hd = heads.data_ptr<T>() + b * heads.stride(0);
+        T* h = out.data_ptr<T>() + b * out.stride(0);
+        const T ts = dt ? dt[b * r.T + t] : T(1);
+        if (lq_liquid::use_avx2())
+          lq_liquid::avx2::cfc_update_forward<T>(static_cast<int>(cell.mode), hd, A, w_tau, ts, dt != nullptr, h, cell.units);
+        else
+          lq_liquid::generic::cfc_update_forward<T>(static_cast<int>(cell.mode), hd, A, w_tau, ts, dt != nullptr, h, cell.units);
+      }
+    }
+  }
+}
+
+// Gradients in the forward's order: x, h0, elapsed (undefined without), then every weight.
+template <typename T>
+std::vector<at::Tensor> cfc_backward(const CfcRun& r, const at::Tensor& states, const std::vector<CfcCellTape>& tapes,
+                                     const at::Tensor& grad_states) {
+  const auto opts = r.x.options();
+  const int64_t B = r.B, Tn = r.T;
+  const size_t C = r.cells.size();
+  std::vector<at::Tensor> dweights(r.w.size());
+  for (size_t k = 0; k < r.w.size(); ++k) dweights[k] = at::zeros_like(r.w[k]);
+  auto delapsed = r.elapsed.defined() ? at::zeros_like(r.elapsed) : at::Tensor();
+  T* ddt = delapsed.defined() ? delapsed.data_ptr<T>() : nullptr;
+  const T* dt = r.elapsed.defined() ? r.elapsed.data_ptr<T>() : nullptr;
+
+  // Per cell: dL/d(first map output) and, with a backbone, dL/d(heads) and dL/d(pre) of layers ≥ 1,
+  // for every step, so the weight gradients are a few large products at the end.
+  std::vector<at::Tensor> d_first(C), d_heads(C);
+  std::vector<std::vector<at::Tensor>> d_pre(C);
+  std::vector<at::Tensor> carry(C), from_above(C);
+  for (size_t c = 0; c < C; ++c) {
+    const auto& cell = r.cells[c];
+    d_first[c] = at::empty({B, Tn, cell.first_out()}, opts);
+    if (cell.layers > 0) d_heads[c] = at::empty({B, Tn, cell.heads()}, opts);
+    for (int64_t l = 1; l < cell.layers; ++l) d_pre[c].push_back(at::empty({B, Tn, cell.width}, opts));
+    carry[c] = at::zeros({B, cell.units}, opts);
+    from_above[c] = at::zeros({B, cell.units}, opts);
+  }
+  auto gh = at::empty({B, 0}, opts);
+  for (int64_t t = Tn - 1; t >= 0; --t) {
+    for (size_t ci = C; ci-- > 0;) {
+      const auto& cell = r.cells[ci];
+      const auto& tape = tapes[ci];
+      gh = grad_states.select(1, t).narrow(1, cell.offset, cell.units) + carry[ci];
+      if (ci + 1 < C) gh.add_(from_above[ci]);
+      auto heads = tape.heads.select(1, t);
+      auto dheads = (cell.layers > 0 ? d_heads[ci] : d_first[ci]).select(1, t);
+      const size_t hw = cell.heads_weight();
+      const T* A = cell.mode == 2 ? r.w[hw + 2].data_ptr<T>() : nullptr;
+      const T* w_tau = cell.mode == 2 ? r.w[hw + 3].data_ptr<T>() : nullptr;
+      T* dA = cell.mode == 2 ? dweights[hw + 2].data_ptr<T>() : nullptr;
+      T* dw_tau = cell.mode == 2 ? dweights[hw + 3].data_ptr<T>() : nullptr;
+      for (int64_t b = 0; b < B; ++b) {
+        const T ts = dt ? dt[b * Tn + t] : T(1);
+        const T* hd = heads.data_ptr<T>() + b * heads.stride(0);
+        const T* g = gh.data_ptr<T>() + b * gh.stride(0);
+        T* dhd = dheads.data_ptr<T>() + b * dheads.stride(0);
+        const T dts = lq_liquid::use_avx2()
+                          ? lq_liquid::avx2::cfc_update_backward<T>(static_cast<int>(cell.mode), hd, A, w_tau, ts, dt != nullptr,
+                                                                    g, dhd, dA, dw_tau, cell.units)
+                          : lq_liquid::generic::cfc_update_backward<T>(static_cast<int>(cell.mode), hd, A, w_tau, ts,
+                                                                       dt != nullptr, g, dhd, dA, dw_tau, cell.units);
+        if (ddt) ddt[b * Tn + t] += dts;
+      }
+      if (cell.layers > 0) {
+        auto dz = at::mm(dheads, r.w[hw]);
+        for (int64_t l = cell.layers - 1; l >= 0; --l) {
+          auto dpre = (l == 0 ? d_first[ci] : d_pre[ci][l - 1]).select(1, t);
+          cfc_rows_activation_backward<T>(cell.activation, tape.pre[l].select(1, t), dz, dpre);
+          if (l > 0) dz = at::mm(dpre, r.w[cell.first_weight + 2 * l]);
+        }
+      }
+      auto dfirst = d_first[ci].select(1, t);
+      const auto& wf = r.w[cell.first_weight];
+      at::mm_out(carry[ci], dfirst, wf.narrow(1, cell.inputs, cell.units));
+      if (ci > 0) at::mm_out(from_above[ci - 1], dfirst, wf.narrow(1, 0, cell.inputs));
+    }
+  }
+  // Weight gradients over all steps at once.
+  at::Tensor dx;
+  for (size_t ci = 0; ci < C; ++ci) {
+    const auto& cell = r.cells[ci];
+    const auto& tape = tapes[ci];
+    const int64_t rows = B * Tn;
+    auto dfirst = d_first[ci].view({rows, cell.first_out()});
+    const auto& wf = r.w[cell.first_weight];
+    auto inputs = ci == 0 ? r.x.view({rows, cell.inputs})
+                          : states.narrow(2, r.cells[ci - 1].offset, cell.inputs).reshape({rows, cell.inputs});
+    auto previous = at::cat({r.h0.narrow(1, cell.offset, cell.units).unsqueeze(1),
+                             states.narrow(1, 0, Tn - 1).narrow(2, cell.offset, cell.units)}, 1)
+                        .reshape({rows, cell.units});
+    auto& dwf = dweights[cell.first_weight];
+    dwf.narrow(1, 0, cell.inputs).copy_(at::mm(dfirst.t(), inputs));
+    dwf.narrow(1, cell.inputs, cell.units).copy_(at::mm(dfirst.t(), previous));
+    dweights[cell.first_weight + 1].copy_(dfirst.sum(0));
+    if (ci == 0) dx = at::mm(dfirst, wf.narrow(1, 0, cell.inputs)).view({B, Tn, cell.inputs});
+    for (int64_t l = 1; l < cell.layers; ++l) {
+      auto dpre = d_pre[ci][l - 1].view({rows, cell.width});
+      dweights[cell.first_weight + 2 * l].copy_(at::mm(dpre.t(), tape.z[l - 1].view({rows, cell.width})));
+      dweights[cell.first_weight + 2 * l + 1].copy_(dpre.sum(0));
+    }
+    if (cell.layers > 0) {
+      auto dh = d_heads[ci].view({rows, cell.heads()});
+      const size_t hw = cell.heads_weight();
+      dweights[hw].copy_(at::mm(dh.t(), tape.z[cell.layers - 1].view({rows, cell.width})));
+      dweights[hw + 1].copy_(dh.sum(0));
+    }
+  }
+  at::Tensor dh0 = at::cat(carry, 1);
+  std::vector<at::Tensor> grads{dx, dh0, delapsed};
+  grads.insert(grads.end(), dweights.begin(), dweights.end());
+  return grads;
+}
+
+struct CfcFunction : public torch::autograd::Function<CfcFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& h0,
+                            const c10::optional<at::Tensor>& elapsed, at::TensorList weights, std::vector<int64_t> spec) {
+    auto r = check_cfc(x, h0, elapsed.value_or(at::Tensor()), weights.vec(), spec);
+    auto states = at::empty({r.B, r.T, r.N}, r.x.options());
+    std::vector<CfcCellTape> tapes;
+    if (r.x.scalar_type() == at::kFloat) cfc_forward<float>(r, states, tapes);
+    else cfc_forward<double>(r, states, tapes);
+    std::vector<at::Tensor> saved{r.x, r.h0, r.elapsed};
+    saved.insert(saved.end(), r.w.begin(), r.w.end());
+    saved.push_back(states);
+    ctx->save_for_backward(saved);
+    c10::List<at::Tensor> pre, z, heads;
+    std::vector<int64_t> counts;
+    for (const auto& tape : tapes) {
+      for (const auto& t : tape.pre) pre.push_back(t);
+      for (const auto& t : tape.z) z.push_back(t);
+      heads.push_back(tape.heads);
+    }
+    ctx->saved_data["pre"] = pre;
+    ctx->saved_data["z"] = z;
+    ctx->saved_data["heads"] = heads;
+    ctx->saved_data["spec"] = spec;
+    return states;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    auto saved = ctx->get_saved_variables();
+    const auto spec = ctx->saved_data["spec"].toIntVector();
+    const std::vector<at::Tensor> weights(saved.begin() + 3, saved.end() - 1);
+    auto r = check_cfc(saved[0], saved[1], saved[2], weights, spec);
+    const auto& states = saved.back();
+    auto pre = ctx->saved_data["pre"].toTensorList();
+    auto z = ctx->saved_data["z"].toTensorList();
+    auto heads = ctx->saved_data["heads"].toTensorList();
+    std::vector<CfcCellTape> tapes(r.cells.size());
+    size_t k = 0;
+    for (size_t c = 0; c < r.cells.size(); ++c) {
+      for (int64_t l = 0; l < r.cells[c].layers; ++l, ++k) {
+        tapes[c].pre.push_back(pre.get(k));
+        tapes[c].z.push_back(z.get(k));
+      }
+      tapes[c].heads = heads.get(c);
+    }
+    const auto grad = grad_outputs[0].contiguous();
+    auto grads = r.x.scalar_type() == at::kFloat ? cfc_backward<float>(r, states, tapes, grad)
+                                                 : cfc_backward<double>(r, states, tapes, grad);
+    grads.push_back(at::Tensor());  // spec
+    return grads;
+  }
+};
+
+at::Tensor cfc_sequence(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& elapsed,
+                        const std::vector<at::Tensor>& weights, const std::vector<int64_t>& spec) {
+  bool needs_grad = at::GradMode::is_enabled() && any_requires_grad({&x, &h0, &elapsed});
+  for (const auto& t : weights) needs_grad = needs_grad || (at::GradMode::is_enabled() && t.defined() && t.requires_grad());
+  if (!needs_grad) {
+    at::NoGradGuard no_grad;
+    auto r = check_cfc(x, h0, elapsed, weights, spec);
+    auto states = at::empty({r.B, r.T, r.N}, r.x.options());
+    std::vector<CfcCellTape> tapes;
+    if (r.x.scalar_type() == at::kFloat) cfc_forward<float>(r, states, tapes);
+    else cfc_forward<double>(r, states, tapes);
+    return states;
+  }
+  c10::optional<at::Tensor> dt = elapsed.defined() ? c10::optional<at::Tensor>(elapsed) : c10::nullopt;
+  return CfcFunction::apply(x, h0, dt, at::TensorList(weights), spec);
+}
+
 }  // namespace
 
 LQ_API int lq_init_orthogonal_(lq_tensor tensor, double gain) { LQ_STATUS(orthogonal_(lq::mut(tensor), gain)) }
@@ -425,4 +794,10 @@ LQ_API lq_tensor lq_ltc_step(lq_tensor x, lq_tensor v, lq_tensor elapsed, const 
     }
     return ltc_sequence(input.unsqueeze(1), state, dt, lq::tensors(parameters, count), unfolds, epsilon).squeeze(1);
   }()))
+}
+
+LQ_API lq_tensor lq_cfc_sequence(lq_tensor x, lq_tensor h0, lq_tensor elapsed, const lq_tensor* weights, int64_t count,
+                                 const int64_t* spec, int64_t spec_length) {
+  LQ_TENSOR(cfc_sequence(lq::ref(x), lq::ref(h0), elapsed ? lq::ref(elapsed) : at::Tensor(), lq::tensors(weights, count),
+                         std::vector<int64_t>(spec, spec + spec_length)))
 }

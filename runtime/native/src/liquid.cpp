@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -48,6 +49,12 @@ struct LtcPlan {
   std::vector<T> minus_sigma, sigma_mu, w, erev, mu;
   // Sensory synapses [S, padded], the same way.
   std::vector<T> s_minus_sigma, s_sigma_mu, s_w, s_erev, s_mu;
+  // When every synapse weight is positive (softplus, no mask): the weight is folded into the
+  // exponent, G = W·σ = 1/(1/W + 2^(y − log₂W)), which saves a multiply per synapse; sigma_mu then
+  // holds σμ·log₂e − log₂W and w_inverse 1/W (padding: 1 and −1000, so padded targets get G ≈ 1
+  // from every source, with erev 0, which changes nothing). The tape then holds G instead of σ.
+  bool folded = false;
+  std::vector<T> w_inverse;
   // Per neuron [padded]: pos(gleak), vleak, gleak·vleak, pos(cm) (1 in the padding).
   std::vector<T> gleak, vleak, gleak_vleak, cm;
 
@@ -65,6 +72,11 @@ struct LtcTape {
   T* v_in = nullptr;         // [B, T, K, padded]
   T* denominator = nullptr;  // [B, T, K, padded]
   T* states = nullptr;       // [B, T, N], the output
+  // σ (or, folded, G) of every recurrent synapse when it fits the memory budget (see
+  // ltc_sigma_budget), one [B, K, N, padded] block per step; the backward pass then reads it
+  // instead of recomputing. Empty: recompute.
+  std::vector<T*> sigma;
+  T* sigma_at(int64_t t) const { return sigma.empty() ? nullptr : sigma[static_cast<size_t>(t)]; }
 };
 
 // Gradients one task accumulates over its batch rows (summed over tasks afterwards).
@@ -230,6 +242,31 @@ lq_liquid::LtcPlan<T> make_plan(const LtcInputs& in) {
   P.s_w = padded_rows<T>(p[4], Np, same);
   P.s_erev = padded_rows<T>(p[7], Np, same);
   P.s_mu = padded_rows<T>(p[6], Np, same);
+  {
+    // Fold when every weight is a positive normal number (the log is then finite and exact enough).
+    auto w = p[0].accessor<T, 2>();
+    bool positive = true;
+    for (int64_t r = 0; r < P.units && positive; ++r)
+      for (int64_t c = 0; c < P.units; ++c)
+        if (!(w[r][c] >= std::numeric_limits<T>::min() && std::isfinite(w[r][c]))) {
+          positive = false;
+          break;
+        }
+    P.folded = positive;
+    if (positive) {
+      P.w_inverse.assign(static_cast<size_t>(P.units * Np), T(1));
+      for (int64_t r = 0; r < P.units; ++r) {
+        for (int64_t c = 0; c < Np; ++c) {
+          if (c < P.units) {
+            P.w_inverse[r * Np + c] = T(1) / w[r][c];
+            P.sigma_mu[r * Np + c] -= static_cast<T>(std::log2(static_cast<double>(w[r][c])));
+          } else {
+            P.sigma_mu[r * Np + c] = T(-1000);
+          }
+        }
+      }
+    }
+  }
   P.gleak = padded_vector<T>(p[8], Np, T(0));
   P.vleak = padded_vector<T>(p[9], Np, T(0));
   P.cm = padded_vector<T>(p[10], Np, T(1));
@@ -247,13 +284,48 @@ inline int64_t task_count(int64_t batch) {
   return std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), batch));
 }
 
+// Keeping σ of every synapse for the backward pass costs B·T·K·N·N values; it saves recomputing
+// an exponential and a reciprocal per synapse there. Above this many bytes the backward pass
+// recomputes σ instead, so memory stays linear in N for long sequences and large layers.
+std::atomic<int64_t> ltc_sigma_budget{int64_t(512) << 20};
+// The tape is split into chunks of whole steps of at most this size: glibc serves allocations
+// below its mmap threshold (at most 32 MiB) from the heap and reuses them, where one large block
+// would be mapped afresh, and page-faulted in, on every call.
+constexpr int64_t ltc_sigma_chunk = int64_t(8) << 20;
+
+// The σ tape's chunks (empty when over budget) and the pointer to each step's block.
 template <typename T>
-void run_ltc_forward(const LtcInputs& in, at::Tensor& states, at::Tensor* v_in, at::Tensor* denominator) {
+std::vector<at::Tensor> ltc_sigma_tape(const at::Tensor& x, int64_t units, int64_t unfolds) {
+  const int64_t B = x.size(0), T_ = x.size(1);
+  const int64_t step = B * unfolds * units * lq_liquid::padded_width<T>(units);
+  if (T_ * step * static_cast<int64_t>(sizeof(T)) > ltc_sigma_budget.load()) return {};
+  const int64_t per_chunk = std::max<int64_t>(1, ltc_sigma_chunk / (step * static_cast<int64_t>(sizeof(T))));
+  std::vector<at::Tensor> chunks;
+  for (int64_t t = 0; t < T_; t += per_chunk) chunks.push_back(at::empty({std::min(per_chunk, T_ - t) * step}, x.options()));
+  return chunks;
+}
+
+template <typename T>
+std::vector<T*> ltc_sigma_steps(const std::vector<at::Tensor>& chunks, const lq_liquid::LtcPlan<T>& P) {
+  std::vector<T*> out;
+  const int64_t step = P.batch * P.unfolds * P.units * P.padded;
+  for (const auto& chunk : chunks) {
+    T* base = const_cast<T*>(chunk.data_ptr<T>());
+    for (int64_t k = 0; k < chunk.numel() / step; ++k) out.push_back(base + k * step);
+  }
+  TORCH_CHECK(chunks.empty() || static_cast<int64_t>(out.size()) == P.steps, "ltc: the sigma tape does not fit the call");
+  return out;
+}
+
+template <typename T>
+void run_ltc_forward(const LtcInputs& in, at::Tensor& states, at::Tensor* v_in, at::Tensor* denominator,
+                     const std::vector<at::Tensor>& sigma = {}) {
   const auto P = make_plan<T>(in);
   lq_liquid::LtcTape<T> tape;
   tape.states = states.data_ptr<T>();
   tape.v_in = v_in ? v_in->data_ptr<T>() : nullptr;
   tape.denominator = denominator ? denominator->data_ptr<T>() : nullptr;
+  tape.sigma = ltc_sigma_steps<T>(sigma, P);
   const int64_t tasks = task_count(P.batch);
   at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t k = begin; k < end; ++k) {
@@ -267,12 +339,14 @@ void run_ltc_forward(const LtcInputs& in, at::Tensor& states, at::Tensor* v_in, 
 // Gradients in the forward's argument order (x, h0, elapsed, then the 11 parameters).
 template <typename T>
 std::vector<at::Tensor> run_ltc_backward(const LtcInputs& in, const at::Tensor& states, const at::Tensor& v_in,
-                                         const at::Tensor& denominator, const at::Tensor& grad_states) {
+                                         const at::Tensor& denominator, const std::vector<at::Tensor>& sigma,
+                                         const at::Tensor& grad_states) {
   const auto P = make_plan<T>(in);
   lq_liquid::LtcTape<T> tape;
   tape.states = const_cast<T*>(states.data_ptr<T>());
   tape.v_in = const_cast<T*>(v_in.data_ptr<T>());
   tape.denominator = const_cast<T*>(denominator.data_ptr<T>());
+  tape.sigma = ltc_sigma_steps<T>(sigma, P);
   const int64_t N = P.units, S = P.inputs, Np = P.padded;
   auto dx = at::empty_like(in.x);
   auto dh0 = at::empty_like(in.h0);
@@ -348,14 +422,17 @@ struct LtcFunction : public torch::autograd::Function<LtcFunction> {
                                                      : lq_liquid::padded_width<double>(N);
     auto v_in = at::empty({B, T, unfolds, Np}, x.options());
     auto denominator = at::empty({B, T, unfolds, Np}, x.options());
-    if (x.scalar_type() == at::kFloat) run_ltc_forward<float>(in, states, &v_in, &denominator);
-    else run_ltc_forward<double>(in, states, &v_in, &denominator);
+    auto sigma_tape = x.scalar_type() == at::kFloat ? ltc_sigma_tape<float>(x, N, unfolds)
+                                                    : ltc_sigma_tape<double>(x, N, unfolds);
+    if (x.scalar_type() == at::kFloat) run_ltc_forward<float>(in, states, &v_in, &denominator, sigma_tape);
+    else run_ltc_forward<double>(in, states, &v_in, &denominator, sigma_tape);
     std::vector<at::Tensor> saved{in.x, in.h0, in.elapsed};
     saved.insert(saved.end(), in.p.begin(), in.p.end());
     saved.push_back(states);
     ctx->save_for_backward(saved);
     ctx->saved_data["v_in"] = v_in;
     ctx->saved_data["denominator"] = denominator;
+    ctx->saved_data["sigma"] = c10::List<at::Tensor>(sigma_tape);
     ctx->saved_data["unfolds"] = unfolds;
     ctx->saved_data["epsilon"] = epsilon;
     return states;
@@ -368,9 +445,11 @@ struct LtcFunction : public torch::autograd::Function<LtcFunction> {
     const auto& states = saved[14];
     const auto v_in = ctx->saved_data["v_in"].toTensor();
     const auto denominator = ctx->saved_data["denominator"].toTensor();
+    const auto sigma_tape = ctx->saved_data["sigma"].toTensorList().vec();
     const auto grad = grad_outputs[0].contiguous();
-    auto grads = states.scalar_type() == at::kFloat ? run_ltc_backward<float>(in, states, v_in, denominator, grad)
-                                                    : run_ltc_backward<double>(in, states, v_in, denominator, grad);
+    auto grads = states.scalar_type() == at::kFloat
+                     ? run_ltc_backward<float>(in, states, v_in, denominator, sigma_tape, grad)
+                     : run_ltc_backward<double>(in, states, v_in, denominator, sigma_tape, grad);
     grads.push_back(at::Tensor());  // unfolds
     grads.push_back(at::Tensor());  // epsilon
     return grads;
@@ -773,6 +852,11 @@ at::Tensor cfc_sequence(const at::Tensor& x, const at::Tensor& h0, const at::Ten
 }  // namespace
 
 LQ_API int lq_init_orthogonal_(lq_tensor tensor, double gain) { LQ_STATUS(orthogonal_(lq::mut(tensor), gain)) }
+
+// Bytes of σ the LTC kernel may keep for its backward pass (negative: read only). Returns the previous value.
+LQ_API int64_t lq_ltc_sigma_budget(int64_t bytes) {
+  return bytes < 0 ? ltc_sigma_budget.load() : ltc_sigma_budget.exchange(bytes);
+}
 
 LQ_API lq_tensor lq_ltc_sequence(lq_tensor x, lq_tensor h0, lq_tensor elapsed, const lq_tensor* parameters,
                                  int64_t count, int64_t unfolds, double epsilon) {

@@ -11,6 +11,17 @@ namespace Liquid.Runtime.Nn;
 public static class LiquidKernels
 {
     /// <summary>
+    /// Bytes of synapse activations σ (B·T·K·N² values) the LTC kernel keeps for its backward pass,
+    /// process-wide; 512 MiB by default. Within it the backward pass reads σ back (about twice as fast);
+    /// above it, it recomputes σ, so memory stays linear in N and T. Both give the same gradients.
+    /// </summary>
+    public static long LtcSigmaTapeBudget
+    {
+        get => Native.lq_ltc_sigma_budget(-1);
+        set => Native.lq_ltc_sigma_budget(value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "the budget cannot be negative"));
+    }
+
+    /// <summary>
     /// The LTC's ODE over a whole sequence: mapped inputs <paramref name="x"/> [B, T, S], initial state
     /// <paramref name="h0"/> [B, N], elapsed times <paramref name="elapsed"/> [B, T] (null: 1). Returns the
     /// state after every step [B, T, N]; each step is K = <see cref="LtcKernelParameters.OdeUnfolds"/> of

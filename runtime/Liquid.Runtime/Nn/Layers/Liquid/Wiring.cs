@@ -294,8 +294,9 @@ public sealed record FixedWiring(int[,] Adjacency, int[,] SensoryAdjacency, long
 }
 
 /// <summary>
-/// The wirings' random source: PCG32 (O'Neill's permuted congruential generator, XSH-RR output),
-/// chosen because its stream is fixed by its definition, unlike <see cref="Random"/>'s.
+/// The wirings' random source: PCG32 (O'Neill's permuted congruential generator, XSH-RR output,
+/// seeded as the reference <c>pcg32_srandom_r(seed, stream)</c>), chosen because its output is fixed
+/// by its definition, unlike <see cref="Random"/>'s.
 /// </summary>
 public sealed class WiringRandom
 {
@@ -303,10 +304,10 @@ public sealed class WiringRandom
     private ulong _state;
     private readonly ulong _increment;
 
-    /// <summary>A generator whose whole stream is fixed by <paramref name="seed"/>.</summary>
-    public WiringRandom(ulong seed)
+    /// <summary>A generator whose whole output is fixed by <paramref name="seed"/> and <paramref name="stream"/>.</summary>
+    public WiringRandom(ulong seed, ulong stream = 54)
     {
-        _increment = (0xDA3E39CB94B95BDBUL << 1) | 1UL;
+        _increment = (stream << 1) | 1UL;
         _state = 0;
         NextUInt();
         _state += seed;

@@ -19,13 +19,39 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <new>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <vector>
 
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace lq_liquid {
+
+// Vectors of the kernels' arrays start on a cache line, so no 32-byte load or store of a padded row
+// straddles two lines (with malloc's 16-byte alignment every other one would).
+template <typename T>
+struct CacheAligned {
+  using value_type = T;
+  CacheAligned() = default;
+  template <typename U>
+  CacheAligned(const CacheAligned<U>&) {}
+  T* allocate(size_t n) {
+    void* p = std::aligned_alloc(64, (n * sizeof(T) + 63) / 64 * 64);
+    if (p == nullptr) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t) { std::free(p); }
+  template <typename U>
+  bool operator==(const CacheAligned<U>&) const { return true; }
+  template <typename U>
+  bool operator!=(const CacheAligned<U>&) const { return false; }
+};
+
+template <typename T>
+using Buffer = std::vector<T, CacheAligned<T>>;
 
 // Columns are padded to a multiple of 32 bytes, which fits both instruction sets' vector widths.
 template <typename T>
@@ -46,17 +72,22 @@ struct LtcPlan {
   // Recurrent synapses [N, padded]: minus_sigma = −σᵢⱼ·log₂e and sigma_mu = σᵢⱼ·μᵢⱼ·log₂e, so the
   // base-2 exponent of e^(−σ(v − μ)) is one fused multiply-add; w = pos(w)⊙mask, erev; mu for the
   // backward pass.
-  std::vector<T> minus_sigma, sigma_mu, w, erev, mu;
+  Buffer<T> minus_sigma, sigma_mu, w, erev, mu;
   // Sensory synapses [S, padded], the same way.
-  std::vector<T> s_minus_sigma, s_sigma_mu, s_w, s_erev, s_mu;
+  Buffer<T> s_minus_sigma, s_sigma_mu, s_w, s_erev, s_mu;
   // When every synapse weight is positive (softplus, no mask): the weight is folded into the
   // exponent, G = W·σ = 1/(1/W + 2^(y − log₂W)), which saves a multiply per synapse; sigma_mu then
-  // holds σμ·log₂e − log₂W and w_inverse 1/W (padding: 1 and −1000, so padded targets get G ≈ 1
+  // holds σμ·log₂e − log₂W and w_inverse 1/W (padding: 1 and −100, so padded targets get G ≈ 1
   // from every source, with erev 0, which changes nothing). The tape then holds G instead of σ.
   bool folded = false;
-  std::vector<T> w_inverse;
+  Buffer<T> w_inverse;
   // Per neuron [padded]: pos(gleak), vleak, gleak·vleak, pos(cm) (1 in the padding).
-  std::vector<T> gleak, vleak, gleak_vleak, cm;
+  Buffer<T> gleak, vleak, gleak_vleak, cm;
+
+  // Per recurrent row i: max over real targets j of |minus_sigma| and |sigma_mu|, so that
+  // |exponent| ≤ a_max·|vᵢ| + c_max; padded targets have exponent −100 (folded) or 0.
+  Buffer<T> row_a_max, row_c_max;
+  bool row_safe(int64_t i, T largest_v) const { return row_a_max[i] * largest_v + row_c_max[i] <= T(99); }
 
   // Δ/K of sample b at step t, formed as the composition does: elapsed.div(K), or the Python
   // float 1/K cast to T when there are no elapsed times.
@@ -82,9 +113,9 @@ struct LtcTape {
 // Gradients one task accumulates over its batch rows (summed over tasks afterwards).
 template <typename T>
 struct LtcGrads {
-  std::vector<T> w, erev, sigma, mu_sum;          // [N, padded]; mu_sum = Σ dx (dmu = −σ·Σ dx)
-  std::vector<T> s_w, s_erev, s_sigma, s_mu_sum;  // [S, padded]
-  std::vector<T> gleak, vleak, cm;                // [padded]
+  Buffer<T> w, erev, sigma, mu_sum;          // [N, padded]; mu_sum = Σ dx (dmu = −σ·Σ dx)
+  Buffer<T> s_w, s_erev, s_sigma, s_mu_sum;  // [S, padded]
+  Buffer<T> gleak, vleak, cm;                // [padded]
   LtcGrads(int64_t n, int64_t s, int64_t padded)
       : w(n * padded), erev(n * padded), sigma(n * padded), mu_sum(n * padded), s_w(s * padded),
         s_erev(s * padded), s_sigma(s * padded), s_mu_sum(s * padded), gleak(padded), vleak(padded), cm(padded) {}
@@ -148,9 +179,9 @@ void check_shape(const at::Tensor& t, const char* op, const char* name, at::IntA
 
 // Rows×cols row-major copy of m into a zero-padded rows×padded buffer, optionally transformed.
 template <typename T, typename F>
-std::vector<T> padded_rows(const at::Tensor& m, int64_t padded, F f) {
+lq_liquid::Buffer<T> padded_rows(const at::Tensor& m, int64_t padded, F f) {
   const int64_t rows = m.size(0), cols = m.size(1);
-  std::vector<T> out(static_cast<size_t>(rows * padded), T(0));
+  lq_liquid::Buffer<T> out(static_cast<size_t>(rows * padded), T(0));
   auto a = m.accessor<T, 2>();
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) out[r * padded + c] = f(a[r][c], r, c);
@@ -158,8 +189,8 @@ std::vector<T> padded_rows(const at::Tensor& m, int64_t padded, F f) {
 }
 
 template <typename T>
-std::vector<T> padded_vector(const at::Tensor& v, int64_t padded, T fill) {
-  std::vector<T> out(static_cast<size_t>(padded), fill);
+lq_liquid::Buffer<T> padded_vector(const at::Tensor& v, int64_t padded, T fill) {
+  lq_liquid::Buffer<T> out(static_cast<size_t>(padded), fill);
   auto a = v.accessor<T, 1>();
   for (int64_t j = 0; j < v.size(0); ++j) out[j] = a[j];
   return out;
@@ -261,12 +292,19 @@ lq_liquid::LtcPlan<T> make_plan(const LtcInputs& in) {
             P.w_inverse[r * Np + c] = T(1) / w[r][c];
             P.sigma_mu[r * Np + c] -= static_cast<T>(std::log2(static_cast<double>(w[r][c])));
           } else {
-            P.sigma_mu[r * Np + c] = T(-1000);
+            P.sigma_mu[r * Np + c] = T(-100);  // 2^−100 ≈ 0: padded G = 1/(1 + 2^−100)
           }
         }
       }
     }
   }
+  P.row_a_max.assign(static_cast<size_t>(P.units), T(0));
+  P.row_c_max.assign(static_cast<size_t>(P.units), T(0));
+  for (int64_t r = 0; r < P.units; ++r)
+    for (int64_t c = 0; c < P.units; ++c) {
+      P.row_a_max[r] = std::max(P.row_a_max[r], std::abs(P.minus_sigma[r * Np + c]));
+      P.row_c_max[r] = std::max(P.row_c_max[r], std::abs(P.sigma_mu[r * Np + c]));
+    }
   P.gleak = padded_vector<T>(p[8], Np, T(0));
   P.vleak = padded_vector<T>(p[9], Np, T(0));
   P.cm = padded_vector<T>(p[10], Np, T(1));
@@ -288,12 +326,60 @@ inline int64_t task_count(int64_t batch) {
 // an exponential and a reciprocal per synapse there. Above this many bytes the backward pass
 // recomputes σ instead, so memory stays linear in N for long sequences and large layers.
 std::atomic<int64_t> ltc_sigma_budget{int64_t(512) << 20};
-// The tape is split into chunks of whole steps of at most this size: glibc serves allocations
-// below its mmap threshold (at most 32 MiB) from the heap and reuses them, where one large block
-// would be mapped afresh, and page-faulted in, on every call.
+// The tape is split into chunks of whole steps, about this size each.
 constexpr int64_t ltc_sigma_chunk = int64_t(8) << 20;
 
-// The σ tape's chunks (empty when over budget) and the pointer to each step's block.
+// Freed tape chunks are kept for the next call, up to the budget in total: a fresh allocation of
+// this size is mapped and page-faulted in by the kernel every time (glibc returns large blocks to
+// the system), which cost about a quarter of an LTC train step. A chunk goes back to the pool when
+// its tensor dies, that is when autograd releases the graph, so a retained graph keeps its tape.
+class TapePool {
+ public:
+  static TapePool& instance() {
+    static TapePool* pool = new TapePool();  // never destroyed: tensors may outlive static destruction
+    return *pool;
+  }
+
+  at::Tensor take(int64_t values, const at::TensorOptions& options) {
+    const size_t bytes = static_cast<size_t>(values) * options.dtype().itemsize();
+    void* block = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (size_t k = 0; k < free_.size(); ++k) {
+        if (free_[k].first == bytes) {
+          block = free_[k].second;
+          free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(k));
+          cached_ -= bytes;
+          break;
+        }
+      }
+    }
+    if (block == nullptr) {
+      block = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+      TORCH_CHECK(block != nullptr, "ltc: cannot allocate ", bytes, " bytes for the sigma tape");
+    }
+    return at::from_blob(block, {values}, [bytes](void* p) { TapePool::instance().give_back(p, bytes); }, options);
+  }
+
+ private:
+  void give_back(void* block, size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (static_cast<int64_t>(cached_ + bytes) <= ltc_sigma_budget.load()) {
+        free_.emplace_back(bytes, block);
+        cached_ += bytes;
+        return;
+      }
+    }
+    std::free(block);
+  }
+
+  std::mutex mutex_;
+  std::vector<std::pair<size_t, void*>> free_;
+  size_t cached_ = 0;
+};
+
+// The σ tape's chunks (empty when over budget).
 template <typename T>
 std::vector<at::Tensor> ltc_sigma_tape(const at::Tensor& x, int64_t units, int64_t unfolds) {
   const int64_t B = x.size(0), T_ = x.size(1);
@@ -301,7 +387,7 @@ std::vector<at::Tensor> ltc_sigma_tape(const at::Tensor& x, int64_t units, int64
   if (T_ * step * static_cast<int64_t>(sizeof(T)) > ltc_sigma_budget.load()) return {};
   const int64_t per_chunk = std::max<int64_t>(1, ltc_sigma_chunk / (step * static_cast<int64_t>(sizeof(T))));
   std::vector<at::Tensor> chunks;
-  for (int64_t t = 0; t < T_; t += per_chunk) chunks.push_back(at::empty({std::min(per_chunk, T_ - t) * step}, x.options()));
+  for (int64_t t = 0; t < T_; t += per_chunk) chunks.push_back(TapePool::instance().take(std::min(per_chunk, T_ - t) * step, x.options()));
   return chunks;
 }
 
@@ -368,7 +454,7 @@ std::vector<at::Tensor> run_ltc_backward(const LtcInputs& in, const at::Tensor& 
   });
   auto& G = grads[0];
   for (int64_t k = 1; k < tasks; ++k) {
-    auto add = [](std::vector<T>& a, const std::vector<T>& b) {
+    auto add = [](lq_liquid::Buffer<T>& a, const lq_liquid::Buffer<T>& b) {
       for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
     };
     add(G.w, grads[k].w), add(G.erev, grads[k].erev), add(G.sigma, grads[k].sigma), add(G.mu_sum, grads[k].mu_sum);
@@ -376,7 +462,7 @@ std::vector<at::Tensor> run_ltc_backward(const LtcInputs& in, const at::Tensor& 
     add(G.s_mu_sum, grads[k].s_mu_sum);
     add(G.gleak, grads[k].gleak), add(G.vleak, grads[k].vleak), add(G.cm, grads[k].cm);
   }
-  auto matrix = [&](const std::vector<T>& g, int64_t rows, const at::Tensor* scale) {
+  auto matrix = [&](const lq_liquid::Buffer<T>& g, int64_t rows, const at::Tensor* scale) {
     auto out = at::empty({rows, N}, in.x.options());
     auto o = out.accessor<T, 2>();
     for (int64_t r = 0; r < rows; ++r)
@@ -384,7 +470,7 @@ std::vector<at::Tensor> run_ltc_backward(const LtcInputs& in, const at::Tensor& 
     if (scale != nullptr) out.mul_(scale->neg());  // dmu = −σ·Σ dx
     return out;
   };
-  auto vector = [&](const std::vector<T>& g) {
+  auto vector = [&](const lq_liquid::Buffer<T>& g) {
     auto out = at::empty({N}, in.x.options());
     std::copy(g.begin(), g.begin() + N, out.data_ptr<T>());
     return out;

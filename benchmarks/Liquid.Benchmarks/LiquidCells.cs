@@ -10,7 +10,8 @@ namespace Liquid.Benchmarks;
 /// 64 units fully connected; LTC with 6 unfolds and softplus constraints, CfC default mode with backbone
 /// 128 × 1): forward over the sequence, MSE against a fixed target on every output, backward, Adam
 /// (lr 1e-3), zero_grad. <c>--plain</c> runs the op-by-op composition instead of the fused kernels;
-/// <c>--forward</c> times the forward pass alone, without gradients (for profiling).
+/// <c>--forward</c> times the forward pass alone, without gradients, and <c>--tape-mb N</c> sets
+/// <see cref="LiquidKernels.LtcSigmaTapeBudget"/> (0: the backward pass recomputes σ), both for profiling.
 /// Prints one JSON line per case, as <see cref="Compare"/> does.
 /// </summary>
 public static class LiquidCells
@@ -33,6 +34,7 @@ public static class LiquidCells
                 case "--seconds": seconds = double.Parse(args[++k], CultureInfo.InvariantCulture); break;
                 case "--plain": fuse = false; break;
                 case "--forward": forwardOnly = true; break;
+                case "--tape-mb": LiquidKernels.LtcSigmaTapeBudget = long.Parse(args[++k], CultureInfo.InvariantCulture) << 20; break;
                 default: cases.Add(args[k]); break;
             }
         }

@@ -15,6 +15,7 @@
 #include "common.h"
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -632,29 +634,6 @@ void check_cfc_weights(const std::vector<CfcCellSpec>& cells, const std::vector<
   }
 }
 
-template <typename T>
-void cfc_rows_activation(int64_t activation, const at::Tensor& pre, const at::Tensor& z) {
-  const int64_t rows = pre.size(0), n = pre.size(1);
-  for (int64_t b = 0; b < rows; ++b) {
-    const T* in = pre.data_ptr<T>() + b * pre.stride(0);
-    T* out = z.data_ptr<T>() + b * z.stride(0);
-    if (lq_liquid::use_avx2()) lq_liquid::avx2::cfc_activation_forward<T>(static_cast<int>(activation), in, out, n);
-    else lq_liquid::generic::cfc_activation_forward<T>(static_cast<int>(activation), in, out, n);
-  }
-}
-
-template <typename T>
-void cfc_rows_activation_backward(int64_t activation, const at::Tensor& pre, const at::Tensor& dz, const at::Tensor& dpre) {
-  const int64_t rows = pre.size(0), n = pre.size(1);
-  for (int64_t b = 0; b < rows; ++b) {
-    const T* x = pre.data_ptr<T>() + b * pre.stride(0);
-    const T* g = dz.data_ptr<T>() + b * dz.stride(0);
-    T* out = dpre.data_ptr<T>() + b * dpre.stride(0);
-    if (lq_liquid::use_avx2()) lq_liquid::avx2::cfc_activation_backward<T>(static_cast<int>(activation), x, g, out, n);
-    else lq_liquid::generic::cfc_activation_backward<T>(static_cast<int>(activation), x, g, out, n);
-  }
-}
-
 // Per cell, what the forward pass keeps: the first map's and the backbone's pre-activations, the
 // activations, and the heads, each [B, T, ·].
 struct CfcCellTape {
@@ -698,10 +677,116 @@ CfcRun check_cfc(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& el
   return run;
 }
 
-// The columns of cell c at step t of a [B, T, N] state sequence (t = −1: the initial state).
-at::Tensor cell_state(const CfcRun& r, const at::Tensor& states, const CfcCellSpec& cell, int64_t t) {
-  if (t < 0) return r.h0.narrow(1, cell.offset, cell.units);
-  return states.select(1, t).narrow(1, cell.offset, cell.units);
+// A strided row-major matrix: rows × cols at data, rows ld apart.
+template <typename T>
+struct Rows {
+  T* data;
+  int64_t rows, cols, ld;
+  T* row(int64_t b) const { return data + b * ld; }
+};
+
+// The per-step products go straight to the BLAS libtorch loaded (the Fortran sgemm_/dgemm_ of
+// libblas.so.3 or OpenBLAS): at M = batch rows they are short, and ATen's dispatch, view and
+// allocation per call cost about as much as the arithmetic. Without such a BLAS, ATen's addmm.
+using sgemm_fn = void (*)(const char*, const char*, const int*, const int*, const int*, const float*, const float*,
+                          const int*, const float*, const int*, const float*, float*, const int*);
+using dgemm_fn = void (*)(const char*, const char*, const int*, const int*, const int*, const double*, const double*,
+                          const int*, const double*, const int*, const double*, double*, const int*);
+
+struct Blas {
+  sgemm_fn sgemm = nullptr;
+  dgemm_fn dgemm = nullptr;
+};
+
+const Blas& blas() {
+  static const Blas found = [] {
+    Blas b;
+    auto lookup = [&](void* library) {
+      if (!b.sgemm) b.sgemm = reinterpret_cast<sgemm_fn>(dlsym(library, "sgemm_"));
+      if (!b.dgemm) b.dgemm = reinterpret_cast<dgemm_fn>(dlsym(library, "dgemm_"));
+    };
+    lookup(RTLD_DEFAULT);
+    for (const char* name : {"libblas.so.3", "libopenblas.so.0", "libopenblas.so"}) {
+      if (void* library = dlopen(name, RTLD_LAZY | RTLD_NOLOAD)) {
+        lookup(library);
+        dlclose(library);  // RTLD_NOLOAD took a reference; libtorch keeps the library loaded
+      }
+    }
+    return b;
+  }();
+  return found;
+}
+
+// C = A·op(B) + beta·C in row-major terms, op(B) = B or Bᵀ; A is M×K, op(B) K×N, C M×N.
+template <typename T>
+void gemm(const Rows<T>& a, const Rows<T>& b, bool transpose_b, T beta, const Rows<T>& c) {
+  const int m = static_cast<int>(c.rows), n = static_cast<int>(c.cols), k = static_cast<int>(a.cols);
+  const int lda = static_cast<int>(a.ld), ldb = static_cast<int>(b.ld), ldc = static_cast<int>(c.ld);
+  const T one = 1;
+  const char tb = transpose_b ? 'T' : 'N', ta = 'N';
+  // Row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ: the same buffers with the operands swapped.
+  if constexpr (std::is_same_v<T, float>) {
+    if (blas().sgemm) return blas().sgemm(&tb, &ta, &n, &m, &k, &one, b.data, &ldb, a.data, &lda, &beta, c.data, &ldc);
+  } else {
+    if (blas().dgemm) return blas().dgemm(&tb, &ta, &n, &m, &k, &one, b.data, &ldb, a.data, &lda, &beta, c.data, &ldc);
+  }
+  auto opts = at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value);
+  auto ta_ = at::from_blob(a.data, {a.rows, a.cols}, {a.ld, 1}, opts);
+  auto tb_ = transpose_b ? at::from_blob(b.data, {c.cols, a.cols}, {b.ld, 1}, opts).t()
+                         : at::from_blob(b.data, {a.cols, c.cols}, {b.ld, 1}, opts);
+  auto tc = at::from_blob(c.data, {c.rows, c.cols}, {c.ld, 1}, opts);
+  if (beta == T(0)) tc.zero_();  // BLAS ignores C when beta is 0; so must we (it may hold NaNs)
+  else tc.mul_(beta);
+  tc.addmm_(ta_, tb_);
+}
+
+template <typename T>
+Rows<T> rows_of(const at::Tensor& t) {  // a contiguous 2-D tensor
+  return {const_cast<T*>(t.data_ptr<T>()), t.size(0), t.size(1), t.size(1)};
+}
+
+// Step t's rows of a [B, T, width] tape tensor.
+template <typename T>
+Rows<T> step_rows(const at::Tensor& tape, int64_t t, int64_t column = 0, int64_t width = -1) {
+  const int64_t w = tape.size(2);
+  return {const_cast<T*>(tape.data_ptr<T>()) + t * w + column, tape.size(0), width < 0 ? w : width, tape.size(1) * w};
+}
+
+// Cell c's columns of the state after step t (t = −1: the initial state).
+template <typename T>
+Rows<T> state_rows(const CfcRun& r, const at::Tensor& states, const CfcCellSpec& cell, int64_t t) {
+  if (t < 0) return {const_cast<T*>(r.h0.data_ptr<T>()) + cell.offset, r.B, cell.units, r.N};
+  return {const_cast<T*>(states.data_ptr<T>()) + t * r.N + cell.offset, r.B, cell.units, r.T * r.N};
+}
+
+// Columns from … from+count of a weight [out, in], as a matrix operand.
+template <typename T>
+Rows<T> weight_columns(const at::Tensor& w, int64_t from, int64_t count) {
+  return {const_cast<T*>(w.data_ptr<T>()) + from, w.size(0), count, w.size(1)};
+}
+
+template <typename T>
+void set_rows_to_bias(const Rows<T>& out, const at::Tensor& bias) {
+  const T* b = bias.data_ptr<T>();
+  for (int64_t r = 0; r < out.rows; ++r) std::copy(b, b + out.cols, out.row(r));
+}
+
+template <typename T>
+void rows_activation(int64_t activation, const Rows<T>& pre, const Rows<T>& z) {
+  for (int64_t b = 0; b < pre.rows; ++b) {
+    if (lq_liquid::use_avx2()) lq_liquid::avx2::cfc_activation_forward<T>(static_cast<int>(activation), pre.row(b), z.row(b), pre.cols);
+    else lq_liquid::generic::cfc_activation_forward<T>(static_cast<int>(activation), pre.row(b), z.row(b), pre.cols);
+  }
+}
+
+template <typename T>
+void rows_activation_backward(int64_t activation, const Rows<T>& pre, const Rows<T>& dz, const Rows<T>& dpre) {
+  for (int64_t b = 0; b < pre.rows; ++b) {
+    if (lq_liquid::use_avx2())
+      lq_liquid::avx2::cfc_activation_backward<T>(static_cast<int>(activation), pre.row(b), dz.row(b), dpre.row(b), pre.cols);
+    else
+      lq_liquid::generic::cfc_activation_backward<T>(static_cast<int>(activation), pre.row(b), dz.row(b), dpre.row(b), pre.cols);
+  }
 }
 
 template <typename T>
@@ -731,34 +816,35 @@ void cfc_forward(const CfcRun& r, at::Tensor& states, std::vector<CfcCellTape>& 
       const auto& cell = r.cells[c];
       auto& tape = tapes[c];
       const auto& wf = r.w[cell.first_weight];
-      auto first = (cell.layers > 0 ? tape.pre[0] : tape.heads).select(1, t);
+      const auto first = step_rows<T>(cell.layers > 0 ? tape.pre[0] : tape.heads, t);
       if (c > 0) {
-        auto input = cell_state(r, states, r.cells[c - 1], t);
-        at::addmm_out(first, r.w[cell.first_weight + 1], input, wf.narrow(1, 0, cell.inputs).t());
+        set_rows_to_bias(first, r.w[cell.first_weight + 1]);
+        gemm<T>(state_rows<T>(r, states, r.cells[c - 1], t), weight_columns<T>(wf, 0, cell.inputs), true, T(1), first);
       }
-      first.addmm_(cell_state(r, states, cell, t - 1), wf.narrow(1, cell.inputs, cell.units).t());
+      gemm<T>(state_rows<T>(r, states, cell, t - 1), weight_columns<T>(wf, cell.inputs, cell.units), true, T(1), first);
       for (int64_t l = 0; l < cell.layers; ++l) {
+        const auto pre = step_rows<T>(tape.pre[l], t);
         if (l > 0) {
-          auto pre = tape.pre[l].select(1, t);
-          at::addmm_out(pre, r.w[cell.first_weight + 2 * l + 1], tape.z[l - 1].select(1, t),
-                        r.w[cell.first_weight + 2 * l].t());
+          set_rows_to_bias(pre, r.w[cell.first_weight + 2 * l + 1]);
+          gemm<T>(step_rows<T>(tape.z[l - 1], t), rows_of<T>(r.w[cell.first_weight + 2 * l]), true, T(1), pre);
         }
-        cfc_rows_activation<T>(cell.activation, tape.pre[l].select(1, t), tape.z[l].select(1, t));
+        rows_activation<T>(cell.activation, pre, step_rows<T>(tape.z[l], t));
       }
-      auto heads = tape.heads.select(1, t);
-      if (cell.layers > 0)
-        at::addmm_out(heads, r.w[cell.heads_weight() + 1], tape.z[cell.layers - 1].select(1, t), r.w[cell.heads_weight()].t());
-      const T* A = cell.mode == 2 ? r.w[cell.heads_weight() + 2].data_ptr<T>() : nullptr;
-      const T* w_tau = cell.mode == 2 ? r.w[cell.heads_weight() + 3].data_ptr<T>() : nullptr;
-      auto out = cell_state(r, states, cell, t);
+      const auto heads = step_rows<T>(tape.heads, t);
+      const size_t hw = cell.heads_weight();
+      if (cell.layers > 0) {
+        set_rows_to_bias(heads, r.w[hw + 1]);
+        gemm<T>(step_rows<T>(tape.z[cell.layers - 1], t), rows_of<T>(r.w[hw]), true, T(1), heads);
+      }
+      const T* A = cell.mode == 2 ? r.w[hw + 2].data_ptr<T>() : nullptr;
+      const T* w_tau = cell.mode == 2 ? r.w[hw + 3].data_ptr<T>() : nullptr;
+      const auto out = state_rows<T>(r, states, cell, t);
       for (int64_t b = 0; b < r.B; ++b) {
-        const T* hd = heads.data_ptr<T>() + b * heads.stride(0);
-        T* h = out.data_ptr<T>() + b * out.stride(0);
         const T ts = dt ? dt[b * r.T + t] : T(1);
         if (lq_liquid::use_avx2())
-          lq_liquid::avx2::cfc_update_forward<T>(static_cast<int>(cell.mode), hd, A, w_tau, ts, dt != nullptr, h, cell.units);
+          lq_liquid::avx2::cfc_update_forward<T>(static_cast<int>(cell.mode), heads.row(b), A, w_tau, ts, dt != nullptr, out.row(b), cell.units);
         else
-          lq_liquid::generic::cfc_update_forward<T>(static_cast<int>(cell.mode), hd, A, w_tau, ts, dt != nullptr, h, cell.units);
+          lq_liquid::generic::cfc_update_forward<T>(static_cast<int>(cell.mode), heads.row(b), A, w_tau, ts, dt != nullptr, out.row(b), cell.units);
       }
     }
   }
@@ -782,6 +868,7 @@ std::vector<at::Tensor> cfc_backward(const CfcRun& r, const at::Tensor& states, 
   std::vector<at::Tensor> d_first(C), d_heads(C);
   std::vector<std::vector<at::Tensor>> d_pre(C);
   std::vector<at::Tensor> carry(C), from_above(C);
+  int64_t widest = 1;
   for (size_t c = 0; c < C; ++c) {
     const auto& cell = r.cells[c];
     d_first[c] = at::empty({B, Tn, cell.first_out()}, opts);
@@ -789,16 +876,27 @@ std::vector<at::Tensor> cfc_backward(const CfcRun& r, const at::Tensor& states, 
     for (int64_t l = 1; l < cell.layers; ++l) d_pre[c].push_back(at::empty({B, Tn, cell.width}, opts));
     carry[c] = at::zeros({B, cell.units}, opts);
     from_above[c] = at::zeros({B, cell.units}, opts);
+    widest = std::max({widest, cell.width, cell.units});
   }
-  auto gh = at::empty({B, 0}, opts);
+  auto gh_buffer = at::empty({B, widest}, opts);
+  auto dz_buffer = at::empty({B, widest}, opts);
+  const T* grad = grad_states.data_ptr<T>();
   for (int64_t t = Tn - 1; t >= 0; --t) {
     for (size_t ci = C; ci-- > 0;) {
       const auto& cell = r.cells[ci];
       const auto& tape = tapes[ci];
-      gh = grad_states.select(1, t).narrow(1, cell.offset, cell.units) + carry[ci];
-      if (ci + 1 < C) gh.add_(from_above[ci]);
-      auto heads = tape.heads.select(1, t);
-      auto dheads = (cell.layers > 0 ? d_heads[ci] : d_first[ci]).select(1, t);
+      // dL/d(new state) = its own gradient + the next step's (carry) + the next cell's input gradient.
+      const Rows<T> gh{gh_buffer.data_ptr<T>(), B, cell.units, cell.units};
+      const T* cy = carry[ci].data_ptr<T>();
+      const T* above = from_above[ci].data_ptr<T>();
+      for (int64_t b = 0; b < B; ++b) {
+        const T* g = grad + (b * Tn + t) * r.N + cell.offset;
+        T* out = gh.row(b);
+        for (int64_t j = 0; j < cell.units; ++j)
+          out[j] = ci + 1 < C ? g[j] + cy[b * cell.units + j] + above[b * cell.units + j] : g[j] + cy[b * cell.units + j];
+      }
+      const auto heads = step_rows<T>(tape.heads, t);
+      const auto dheads = step_rows<T>(cell.layers > 0 ? d_heads[ci] : d_first[ci], t);
       const size_t hw = cell.heads_weight();
       const T* A = cell.mode == 2 ? r.w[hw + 2].data_ptr<T>() : nullptr;
       const T* w_tau = cell.mode == 2 ? r.w[hw + 3].data_ptr<T>() : nullptr;
@@ -806,28 +904,26 @@ std::vector<at::Tensor> cfc_backward(const CfcRun& r, const at::Tensor& states, 
       T* dw_tau = cell.mode == 2 ? dweights[hw + 3].data_ptr<T>() : nullptr;
       for (int64_t b = 0; b < B; ++b) {
         const T ts = dt ? dt[b * Tn + t] : T(1);
-        const T* hd = heads.data_ptr<T>() + b * heads.stride(0);
-        const T* g = gh.data_ptr<T>() + b * gh.stride(0);
-        T* dhd = dheads.data_ptr<T>() + b * dheads.stride(0);
         const T dts = lq_liquid::use_avx2()
-                          ? lq_liquid::avx2::cfc_update_backward<T>(static_cast<int>(cell.mode), hd, A, w_tau, ts, dt != nullptr,
-                                                                    g, dhd, dA, dw_tau, cell.units)
-                          : lq_liquid::generic::cfc_update_backward<T>(static_cast<int>(cell.mode), hd, A, w_tau, ts,
-                                                                       dt != nullptr, g, dhd, dA, dw_tau, cell.units);
+                          ? lq_liquid::avx2::cfc_update_backward<T>(static_cast<int>(cell.mode), heads.row(b), A, w_tau, ts,
+                                                                    dt != nullptr, gh.row(b), dheads.row(b), dA, dw_tau, cell.units)
+                          : lq_liquid::generic::cfc_update_backward<T>(static_cast<int>(cell.mode), heads.row(b), A, w_tau, ts,
+                                                                       dt != nullptr, gh.row(b), dheads.row(b), dA, dw_tau, cell.units);
         if (ddt) ddt[b * Tn + t] += dts;
       }
       if (cell.layers > 0) {
-        auto dz = at::mm(dheads, r.w[hw]);
+        Rows<T> dz{dz_buffer.data_ptr<T>(), B, cell.width, cell.width};
+        gemm<T>(dheads, rows_of<T>(r.w[hw]), false, T(0), dz);
         for (int64_t l = cell.layers - 1; l >= 0; --l) {
-          auto dpre = (l == 0 ? d_first[ci] : d_pre[ci][l - 1]).select(1, t);
-          cfc_rows_activation_backward<T>(cell.activation, tape.pre[l].select(1, t), dz, dpre);
-          if (l > 0) dz = at::mm(dpre, r.w[cell.first_weight + 2 * l]);
+          const auto dpre = step_rows<T>(l == 0 ? d_first[ci] : d_pre[ci][l - 1], t);
+          rows_activation_backward<T>(cell.activation, step_rows<T>(tape.pre[l], t), dz, dpre);
+          if (l > 0) gemm<T>(dpre, rows_of<T>(r.w[cell.first_weight + 2 * l]), false, T(0), dz);
         }
       }
-      auto dfirst = d_first[ci].select(1, t);
+      const auto dfirst = step_rows<T>(d_first[ci], t);
       const auto& wf = r.w[cell.first_weight];
-      at::mm_out(carry[ci], dfirst, wf.narrow(1, cell.inputs, cell.units));
-      if (ci > 0) at::mm_out(from_above[ci - 1], dfirst, wf.narrow(1, 0, cell.inputs));
+      gemm<T>(dfirst, weight_columns<T>(wf, cell.inputs, cell.units), false, T(0), rows_of<T>(carry[ci]));
+      if (ci > 0) gemm<T>(dfirst, weight_columns<T>(wf, 0, cell.inputs), false, T(0), rows_of<T>(from_above[ci - 1]));
     }
   }
   // Weight gradients over all steps at once.

@@ -13,7 +13,9 @@ public static class LiquidKernels
     /// <summary>
     /// Bytes of synapse activations σ (B·T·K·N² values) the LTC kernel keeps for its backward pass,
     /// process-wide; 512 MiB by default. Within it the backward pass reads σ back (about twice as fast);
-    /// above it, it recomputes σ, so memory stays linear in N and T. Both give the same gradients.
+    /// above it, it recomputes σ, so memory stays linear in N and T. Both give the same gradients. Freed
+    /// tape memory is kept for the next call, up to the same budget (allocating it afresh each step costs
+    /// page faults comparable to the arithmetic).
     /// </summary>
     public static long LtcSigmaTapeBudget
     {

@@ -139,9 +139,12 @@ namespace generic {
 #undef LQ_VBYTES
 }  // namespace generic
 
+// Set (by tests) to run the baseline build on a machine that has AVX2.
+std::atomic<bool> force_baseline{false};
+
 bool use_avx2() {
   static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return supported;
+  return supported && !force_baseline.load(std::memory_order_relaxed);
 }
 
 }  // namespace lq_liquid
@@ -1034,6 +1037,14 @@ at::Tensor cfc_sequence(const at::Tensor& x, const at::Tensor& h0, const at::Ten
 }  // namespace
 
 LQ_API int lq_init_orthogonal_(lq_tensor tensor, double gain) { LQ_STATUS(orthogonal_(lq::mut(tensor), gain)) }
+
+// 1: the liquid kernels use the baseline x86-64 build even where AVX2 is available; 0: the best
+// build; negative: read only. Returns whether the AVX2 build was in use before.
+LQ_API int lq_liquid_vector_mode(int baseline) {
+  const bool before = lq_liquid::use_avx2();
+  if (baseline >= 0) lq_liquid::force_baseline.store(baseline != 0);
+  return before ? 1 : 0;
+}
 
 // Bytes of σ the LTC kernel may keep for its backward pass (negative: read only). Returns the previous value.
 LQ_API int64_t lq_ltc_sigma_budget(int64_t bytes) {

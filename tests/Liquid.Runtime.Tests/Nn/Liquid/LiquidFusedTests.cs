@@ -145,6 +145,34 @@ public class LiquidFusedTests
         AssertSame(expected, actual, Tolerance, Tolerance);
     }
 
+    /// <summary>
+    /// The baseline x86-64 build of the vector code (what a CPU without AVX2 runs) against the composition,
+    /// on a sample of the configurations above; the switch is process-wide and restored afterwards.
+    /// </summary>
+    [Theory]
+    [InlineData("ltc", "dense_folded")]
+    [InlineData("ltc", "ncp")]
+    [InlineData("ltc", "mixed")]
+    [InlineData("cfc", "default_lecun")]
+    [InlineData("cfc", "no_gate_silu_2")]
+    [InlineData("cfc", "pure_relu")]
+    [InlineData("cfc", "wired_default_proj")]
+    public void BaselineBuildEqualsComposition(string kind, string name)
+    {
+        var before = LiquidKernels.UsesAvx2;
+        try
+        {
+            LiquidKernels.UsesAvx2 = false;
+            Assert.False(LiquidKernels.UsesAvx2);
+            if (kind == "ltc") LtcFusedEqualsComposition(name);
+            else CfcFusedEqualsComposition(name);
+        }
+        finally
+        {
+            LiquidKernels.UsesAvx2 = before;
+        }
+    }
+
     /// <summary>In eval mode backbone dropout is the identity, so a layer with dropout runs the kernel; while training it does not.</summary>
     [Fact]
     public void CfcWithDropoutFusesOnlyInEvalMode()

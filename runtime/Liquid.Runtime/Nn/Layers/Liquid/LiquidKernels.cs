@@ -11,6 +11,17 @@ namespace Liquid.Runtime.Nn;
 public static class LiquidKernels
 {
     /// <summary>
+    /// Whether the kernels run their AVX2+FMA build (chosen at run time when the CPU has it). Setting it
+    /// to false selects the baseline x86-64 build, process-wide (for tests and comparisons); setting it to
+    /// true selects the best build the CPU supports.
+    /// </summary>
+    public static bool UsesAvx2
+    {
+        get => Native.lq_liquid_vector_mode(-1) == 1;
+        set => Native.lq_liquid_vector_mode(value ? 0 : 1);
+    }
+
+    /// <summary>
     /// Bytes of synapse activations σ (B·T·K·N² values) the LTC kernel keeps for its backward pass,
     /// process-wide; 512 MiB by default. Within it the backward pass reads σ back (about twice as fast);
     /// above it, it recomputes σ, so memory stays linear in N and T. Both give the same gradients. Freed

@@ -7,10 +7,12 @@
 // Each equals the op-by-op composition in runtime/Liquid.Runtime/Nn/Layers/Liquid (forward and every
 // gradient, tested in float64 to 1e-12).
 //
-// The LTC kernel never materialises the B×N×N conductances: one pass per (sample block, unfold) over
-// the synapse matrices computes σ, the conductance and both sums in registers; the backward pass
-// keeps only the state entering each unfold and its denominator, recomputes σ, and accumulates the
-// synapse gradients in place. Vector code is in liquid_simd.inc, compiled for AVX2+FMA and for
+// The LTC kernel runs no generic op per unfold: one pass per (block of samples, unfold) over the
+// synapse matrices computes σ, the conductance and both sums; the backward pass reads back the state
+// entering each unfold, its denominator and, within a memory budget, σ itself (else it recomputes σ),
+// and accumulates the synapse gradients in place. The CfC kernel runs its per-step matrix products
+// straight through BLAS and the elementwise parts by hand; its weight gradients are a few large
+// products after the time loop. Vector code is in liquid_simd.inc, compiled for AVX2+FMA and for
 // baseline x86-64 and chosen at run time.
 #include "common.h"
 
@@ -21,10 +23,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <new>
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <new>
 #include <type_traits>
 #include <vector>
 

@@ -477,6 +477,12 @@ std::vector<at::Tensor> run_ltc_backward(const LtcInputs& in, const at::Tensor& 
     if (scale != nullptr) out.mul_(scale->neg());  // dmu = −σ·Σ dx
     return out;
   };
+  // dσ = Σ dx·v − μ·Σ dx (the kernel sums dx·v and dx).
+  auto sigma_grad = [&](const lq_liquid::Buffer<T>& dxv, const lq_liquid::Buffer<T>& dx, const at::Tensor& mu) {
+    auto out = matrix(dxv, N, nullptr);
+    out.sub_(mu * matrix(dx, N, nullptr));
+    return out;
+  };
   auto vector = [&](const lq_liquid::Buffer<T>& g) {
     auto out = at::empty({N}, in.x.options());
     std::copy(g.begin(), g.begin() + N, out.data_ptr<T>());
@@ -487,7 +493,7 @@ std::vector<at::Tensor> run_ltc_backward(const LtcInputs& in, const at::Tensor& 
           dh0,
           delapsed,
           matrix(G.w, N, nullptr),
-          matrix(G.sigma, N, nullptr),
+          sigma_grad(G.sigma, G.mu_sum, p[2]),
           matrix(G.mu_sum, N, &p[1]),
           matrix(G.erev, N, nullptr),
           matrix(G.s_w, S, nullptr),

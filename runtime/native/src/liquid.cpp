@@ -74,10 +74,9 @@ struct LtcPlan {
   const T* elapsed = nullptr;  // [B, T] or null (Δ = 1)
   const T* h0 = nullptr;       // [B, N]
   // Recurrent synapses [N, padded]: minus_sigma = −σᵢⱼ·log₂e and sigma_mu = σᵢⱼ·μᵢⱼ·log₂e, so the
-  // base-2 exponent of e^(−σ(v − μ)) is one fused multiply-add; w = pos(w)⊙mask, erev; mu for the
-  // backward pass.
-  Buffer<T> minus_sigma, sigma_mu, w, erev, mu;
-  // Sensory synapses [S, padded], the same way.
+  // base-2 exponent of e^(−σ(v − μ)) is one fused multiply-add; w = pos(w)⊙mask, erev.
+  Buffer<T> minus_sigma, sigma_mu, w, erev;
+  // Sensory synapses [S, padded], the same way, and mu for the sensory backward pass.
   Buffer<T> s_minus_sigma, s_sigma_mu, s_w, s_erev, s_mu;
   // When every synapse weight is positive (softplus, no mask): the weight is folded into the
   // exponent, G = W·σ = 1/(1/W + 2^(y − log₂W)), which saves a multiply per synapse; sigma_mu then
@@ -271,7 +270,6 @@ lq_liquid::LtcPlan<T> make_plan(const LtcInputs& in) {
   }
   P.w = padded_rows<T>(p[0], Np, same);
   P.erev = padded_rows<T>(p[3], Np, same);
-  P.mu = padded_rows<T>(p[2], Np, same);
   P.s_minus_sigma = padded_rows<T>(p[5], Np, negated);
   {
     auto mu = p[6].accessor<T, 2>();

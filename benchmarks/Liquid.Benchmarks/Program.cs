@@ -11,6 +11,7 @@ using Liquid.Runtime;
 //   bdn [BenchmarkDotNet options]  the BenchmarkDotNet suites (Suites.cs), e.g. bdn --filter '*Layer*'
 //   foundation CASE [--seconds S]  one Liquid Foundation case with its peak memory (Foundation.cs, benchmarks/foundation.sh)
 //   ode direct|adjoint [SECONDS]  dopri5 forward+backward on an MLP field (benchmarks/ode.sh, OdeBenchmark.cs)
+//   liquid [--threads N] [--seconds S] [--plain] ltc|cfc   LTC/CfC train steps (benchmarks/liquid.sh, LiquidCells.cs)
 return args switch
 {
     ["per-op", var iterations] => PerOp(int.Parse(iterations, CultureInfo.InvariantCulture)),
@@ -19,12 +20,13 @@ return args switch
     ["bdn", .. var rest] => Bdn(rest),
     ["foundation", .. var rest] => Foundation.Run(rest),
     ["ode", .. var rest] => OdeBenchmark.Run(rest),
+    ["liquid", .. var rest] => LiquidCells.Run(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Liquid.Benchmarks per-op ITERATIONS | threads N | compare [--threads N] [--quick] CASE... | bdn [BenchmarkDotNet options] | foundation CASE | ode direct|adjoint [SECONDS]");
+    Console.Error.WriteLine("usage: Liquid.Benchmarks per-op ITERATIONS | threads N | compare [--threads N] [--quick] CASE... | bdn [BenchmarkDotNet options] | foundation CASE | ode direct|adjoint [SECONDS] | liquid [--threads N] [--seconds S] [--plain] ltc|cfc");
     return 2;
 }
 

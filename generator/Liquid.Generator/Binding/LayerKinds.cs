@@ -31,6 +31,8 @@ internal static class LayerKinds
         new TimeEmbeddingKind(),
         new ActivityRegularizationKind(),
         new NeuralOdeKind(),
+        new LtcKind(),
+        new CfcKind(),
         new CustomKind(),
     ];
 

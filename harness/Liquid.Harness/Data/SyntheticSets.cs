@@ -10,8 +10,8 @@ namespace Liquid.Harness.Data;
 /// <c>trajectory</c> float[N, 2] (N points 0.025 apart, N from the model's field, default 10).</item>
 /// <item><c>builtin:damped-oscillator</c> — damped harmonic oscillators x'' + 2ζωx' + ω²x = 0 with a
 /// frequency ω ∈ [1, 3] and damping ζ ∈ [0.05, 0.3] drawn per sequence, observed at irregular times
-/// (exponential gaps of mean 0.2): <c>x</c> float[T, 2] (position and velocity, plus N(0, 0.01²)
-/// noise), <c>dt</c> float[T] (the time from each observation to the next) and <c>next_x</c>
+/// (exponential gaps of mean 0.2): <c>obs</c> float[T, 2] (position and velocity, plus N(0, 0.01²)
+/// noise), <c>dt</c> float[T] (the time from each observation to the next) and <c>next_obs</c>
 /// float[T, 2] (the next observation), T from the model's fields (default 32).</item>
 /// </list>
 /// </summary>
@@ -83,7 +83,7 @@ internal static class SyntheticSets
 
     public static List<(Split? Split, ExampleTable Table)> ReadOscillator(IReadOnlyList<FieldSpec> fields, Action<string>? log)
     {
-        var steps = Length(fields, "x", 32, Oscillator, [("x", [null, 2]), ("dt", [null]), ("next_x", [null, 2])]);
+        var steps = Length(fields, "obs", 32, Oscillator, [("obs", [null, 2]), ("dt", [null]), ("next_obs", [null, 2])]);
         var x = new float[Sequences * steps * 2];
         var dt = new float[Sequences * steps];
         var next = new float[Sequences * steps * 2];
@@ -115,9 +115,9 @@ internal static class SyntheticSets
         }
         var table = new ExampleTable($"{Oscillator} ({Sequences} sequences of {steps} irregular observations)", Sequences, Pick(fields, new()
         {
-            ["x"] = ([steps, 2], x),
+            ["obs"] = ([steps, 2], x),
             ["dt"] = ([steps], dt),
-            ["next_x"] = ([steps, 2], next),
+            ["next_obs"] = ([steps, 2], next),
         }));
         return [(null, table)];
     }

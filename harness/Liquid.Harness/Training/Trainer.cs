@@ -176,6 +176,8 @@ public sealed class Trainer
             _observer.Evaluated(baseline, best: false);
         }
 
+        // Layers whose weights are projected after each step (an LTC with clamped constraints).
+        var constraints = model.NamedModules().Select(m => m.Module).OfType<IWeightConstraint>().ToList();
         var outcome = TrainOutcome.Completed;
         double? lastLoss = null;
         var clock = Stopwatch.StartNew();
@@ -219,6 +221,7 @@ public sealed class Trainer
             recovery.Finite();
             optimizer.Step();
             optimizer.ZeroGrad();
+            constraints.ForEach(c => c.ApplyWeightConstraints());
             step++;
             lastLoss = loss;
             var elapsed = clock.Elapsed - started;

@@ -15,9 +15,12 @@ public static partial class ModelCatalog
     /// <summary>The models, ordered by name.</summary>
     public static IReadOnlyList<ModelInfo> All { get; } =
     [
+        CfcFmnist.ModelInfo,
+        CfcIrregular.ModelInfo,
         FmnistGru.ModelInfo,
         Gpt2.ModelInfo,
         Gpt2Spanish.ModelInfo,
+        LtcFmnist.ModelInfo,
         NeuralOdeSpiral.ModelInfo,
         TinyGpt.ModelInfo,
         TinyLlama.ModelInfo,

@@ -46,10 +46,10 @@ public sealed class SyntheticSetsTests : DataFolderTest
     [Fact]
     public void OscillatorObservationsChainAndMoveWithTheirVelocity()
     {
-        var set = ExampleSet.Load("builtin:damped-oscillator", [Float("x", 32, 2), Float("dt", 32), Float("next_x", 32, 2)]);
-        var x = (float[])set["x"].Values;
+        var set = ExampleSet.Load("builtin:damped-oscillator", [Float("obs", 32, 2), Float("dt", 32), Float("next_obs", 32, 2)]);
+        var x = (float[])set["obs"].Values;
         var dt = (float[])set["dt"].Values;
-        var next = (float[])set["next_x"].Values;
+        var next = (float[])set["next_obs"].Values;
         Assert.Equal(4000, set.Count);
         Assert.All(dt, d => Assert.True(d > 0));
         Assert.InRange(dt.Average(d => (double)d), 0.19, 0.21);   // exponential gaps of mean 0.2, 128,000 of them
@@ -78,8 +78,8 @@ public sealed class SyntheticSetsTests : DataFolderTest
     [Fact]
     public void SetsAreTheSameOnEveryLoad()
     {
-        var fields = new[] { Float("x", 8, 2), Float("dt", 8), Float("next_x", 8, 2) };
-        Assert.Equal((float[])ExampleSet.Load("builtin:damped-oscillator", fields)["x"].Values, (float[])ExampleSet.Load("builtin:damped-oscillator", fields)["x"].Values);
+        var fields = new[] { Float("obs", 8, 2), Float("dt", 8), Float("next_obs", 8, 2) };
+        Assert.Equal((float[])ExampleSet.Load("builtin:damped-oscillator", fields)["obs"].Values, (float[])ExampleSet.Load("builtin:damped-oscillator", fields)["obs"].Values);
     }
 
     [Fact]
@@ -87,6 +87,6 @@ public sealed class SyntheticSetsTests : DataFolderTest
     {
         AssertDataError(() => ExampleSet.Load("builtin:spiral", [Float("y0", 2), Float("velocity", 10, 2)]), "builtin:spiral", "velocity", "y0", "trajectory");
         AssertDataError(() => ExampleSet.Load("builtin:spiral", [Float("y0", 3)]), "builtin:spiral", "y0", "float[2]");
-        AssertDataError(() => ExampleSet.Load("builtin:damped-oscillator", [Float("x", 5000, 2)]), "5000", "1 … 1000");
+        AssertDataError(() => ExampleSet.Load("builtin:damped-oscillator", [Float("obs", 5000, 2)]), "5000", "1 … 1000");
     }
 }

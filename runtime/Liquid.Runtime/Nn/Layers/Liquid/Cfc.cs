@@ -33,7 +33,7 @@ public sealed record CfcState(Tensor H, Tensor? C) : IDisposable
 }
 
 /// <summary>
-/// The outputs of <see cref="Cfc.Forward"/>, in order: <paramref name="Output"/> [B, T, F] (or [B, F]
+/// The outputs of <see cref="Cfc.Forward(Tensor, Tensor?, CfcState?, ForwardContext?)"/>, in order: <paramref name="Output"/> [B, T, F] (or [B, F]
 /// without return_sequences), with F the projection size, the wiring's motor neurons or N; the final
 /// state <paramref name="H"/> [B, N]; with mixed memory the final LSTM cell state <paramref name="C"/>.
 /// </summary>
@@ -161,6 +161,9 @@ public sealed class Cfc : Module
         context?.State?.Set(this, new CfcState(result.H, result.C).Detach());
         return result;
     }
+
+    /// <summary>A compiled model's call: the sequence and its elapsed times, the starting state from <paramref name="context"/>.</summary>
+    public CfcOutput Forward(Tensor input, Tensor? elapsed, ForwardContext? context) => Forward(input, elapsed, null, context);
 
     private void CheckState(CfcState state, long batch)
     {

@@ -36,7 +36,7 @@ public sealed record LtcState(Tensor H, Tensor? C) : IDisposable
 }
 
 /// <summary>
-/// The outputs of <see cref="Ltc.Forward"/>, in order: <paramref name="Output"/> [B, T, M] (or [B, M]
+/// The outputs of <see cref="Ltc.Forward(Tensor, Tensor?, LtcState?, ForwardContext?)"/>, in order: <paramref name="Output"/> [B, T, M] (or [B, M]
 /// without return_sequences), the final state <paramref name="H"/> [B, N] and, with mixed memory, the
 /// final LSTM cell state <paramref name="C"/> [B, N].
 /// </summary>
@@ -55,7 +55,7 @@ public readonly record struct LtcOutput(Tensor Output, Tensor H, Tensor? C);
 /// order, so the motor neurons come first. With <see cref="LtcOptions.Fuse"/> the sequence (or, with mixed
 /// memory, each step) runs as one native kernel with a hand-written backward.
 /// </remarks>
-public sealed class Ltc : Module
+public sealed class Ltc : Module, IWeightConstraint
 {
     /// <summary>Builds the wiring and allocates the parameters in ncps's order (cell first, then the LSTM).</summary>
     public Ltc(LtcOptions options)
@@ -140,6 +140,9 @@ public sealed class Ltc : Module
         context?.State?.Set(this, new LtcState(result.H, result.C).Detach());
         return result;
     }
+
+    /// <summary>A compiled model's call: the sequence and its elapsed times, the starting state from <paramref name="context"/>.</summary>
+    public LtcOutput Forward(Tensor input, Tensor? elapsed, ForwardContext? context) => Forward(input, elapsed, null, context);
 
     /// <summary>
     /// For <see cref="LtcConstraint.Clamp"/>: clamps w, sensory_w, cm and gleak to ≥ 0 in place. Call it after

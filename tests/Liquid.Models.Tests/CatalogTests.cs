@@ -10,11 +10,32 @@ public sealed class CatalogTests
     [Fact]
     public void CatalogListsEveryModelByName()
     {
-        Assert.Equal(["gpt2", "gpt2-spanish", "tiny-gpt", "tiny-llama"], ModelCatalog.All.Select(m => m.Name));
-        Assert.Equal(["Gpt2", "Gpt2Spanish", "TinyGpt", "TinyLlama"], ModelCatalog.All.Select(m => m.TypeName));
+        // The catalog is generated from models/*.model.yaml: it must hold exactly one entry per file
+        // there, in name order, whatever models are added later.
+        var files = Directory.GetFiles(Path.Combine(Liquid.Tests.RepositoryRoot.Path, "models"), "*.model.yaml")
+            .Select(f => Path.GetFileName(f)[..^".model.yaml".Length])
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+        Assert.Contains("tiny-llama", files);
+        Assert.Equal(files, ModelCatalog.All.Select(m => m.Name));
+        Assert.Equal("Gpt2Spanish", ModelCatalog.Find("gpt2-spanish")!.TypeName);
         Assert.Same(TinyLlama.ModelInfo, ModelCatalog.Find("tiny-llama"));
         Assert.Same(TinyGpt.ModelInfo, ModelCatalog.Find("TinyGpt"));
         Assert.Null(ModelCatalog.Find("gpt3"));
+    }
+
+    [Fact]
+    public void WeightDecayDefaultsToTheOptimizersOwn()
+    {
+        // torch.optim.Adam and SGD default to weight_decay=0, AdamW to 0.01. A recipe that names
+        // no decay gets exactly that; a recipe that names one keeps it.
+        Assert.Equal(0.0, new TrainingRecipe { Optimizer = OptimizerKind.Adam }.EffectiveWeightDecay);
+        Assert.Equal(0.0, new TrainingRecipe { Optimizer = OptimizerKind.Sgd }.EffectiveWeightDecay);
+        Assert.Equal(0.01, new TrainingRecipe { Optimizer = OptimizerKind.AdamW }.EffectiveWeightDecay);
+        using var ltc = new LtcFmnist();
+        Assert.Equal(0.0, ltc.Recipe.EffectiveWeightDecay);   // adam, no decay named
+        using var gpt = new TinyGpt();
+        Assert.Equal(0.1, gpt.Recipe.EffectiveWeightDecay);   // adamw, 0.1 named
     }
 
     [Fact]

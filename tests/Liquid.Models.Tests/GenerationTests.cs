@@ -68,7 +68,7 @@ public sealed class GenerationTests(ITestOutputHelper log)
         using var model = new TinyGpt();
         model.Train();
         var recipe = model.Recipe;
-        using var optimizer = new AdamW(ParameterGroups.DecayAndNoDecay(model, recipe.LearningRate, recipe.WeightDecay),
+        using var optimizer = new AdamW(ParameterGroups.DecayAndNoDecay(model, recipe.LearningRate, recipe.EffectiveWeightDecay),
             new AdamOptions(recipe.LearningRate, recipe.Beta1, recipe.Beta2, recipe.Eps));
 
         // Four windows of 33 bytes from "the quick brown fox " repeated; inputs [4, 32], targets shifted by one.

@@ -57,7 +57,7 @@ internal static class TrainingSetup
             Beta2 = recipe.Beta2,
             Eps = recipe.Eps,
             Momentum = recipe.Momentum,
-            WeightDecay = recipe.WeightDecay,
+            WeightDecay = recipe.EffectiveWeightDecay,
             Warmup = o.Warmup ?? recipe.Warmup,
             WarmupFraction = recipe.WarmupFraction,
             Schedule = schedule,

@@ -47,8 +47,15 @@ public sealed record TrainingRecipe
     public double Eps { get; init; } = 1e-8;
     /// <summary>SGD momentum.</summary>
     public double Momentum { get; init; }
-    /// <summary>Weight decay (applied to matrices and embeddings, not to biases and norms).</summary>
-    public double WeightDecay { get; init; } = 0.01;
+    /// <summary>Weight decay (applied to matrices and embeddings, not to biases and norms), or null
+    /// for the optimizer's own default (see <see cref="EffectiveWeightDecay"/>).</summary>
+    public double? WeightDecay { get; init; }
+
+    /// <summary>The decay the optimizer applies: the recipe's, else PyTorch's default for the
+    /// optimizer (AdamW 0.01; Adam and SGD 0). Adam's decay is an L2 term coupled to the gradient
+    /// and rescaled by the second moment, so a silent 0.01 on a cell whose parameters sit far from
+    /// zero (an LTC's σ of 3–8) drags them towards zero faster than the loss can move them.</summary>
+    public double EffectiveWeightDecay => WeightDecay ?? (Optimizer == OptimizerKind.AdamW ? 0.01 : 0.0);
     /// <summary>Schedule after warmup.</summary>
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
     /// <summary>Warmup steps, or null to use <see cref="WarmupFraction"/>.</summary>

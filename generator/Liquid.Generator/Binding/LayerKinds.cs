@@ -29,6 +29,13 @@ internal static class LayerKinds
         new LmHeadKind(),
         new TimeEmbeddingKind(),
         new ActivityRegularizationKind(),
+        new LiquidEmbeddingKind(),
+        new DiffAttentionKind(),
+        new MoeKind(),
+        new DeformableConv1dKind(),
+        new GatedConvKind(),
+        new LstmMemoryKind(),
+        new FfLnKind(),
         new CustomKind(),
     ];
 

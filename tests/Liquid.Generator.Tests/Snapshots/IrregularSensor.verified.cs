@@ -175,7 +175,7 @@ public sealed partial class IrregularSensor : CompiledModel
         using var context = new ForwardContext(Training, state);
         var x = _encode.Forward(readings); // float[B, T, hidden]
         x = _clock.Forward(x, dt); // float[B, T, hidden]
-        var (states, summary, _) = _gru.Forward(x, context); // float[B, T, hidden]
+        var (states, summary, _) = _gru.Forward(x, context); // float[B, T, hidden], float[B, hidden]
         var (smooth, activityPenalty) = _activityRegularization.Forward(states); // float[B, T, hidden]
         context.AddLoss("activity_penalty", activityPenalty);
         var forecast = _forecastHead.Forward(smooth); // float[B, T, features]

@@ -15,8 +15,11 @@ public static partial class ModelCatalog
     /// <summary>The models, ordered by name.</summary>
     public static IReadOnlyList<ModelInfo> All { get; } =
     [
+        FmnistGru.ModelInfo,
         Gpt2.ModelInfo,
         Gpt2Spanish.ModelInfo,
+        LiquidFoundation.ModelInfo,
+        LiquidFoundationTiny.ModelInfo,
         TinyGpt.ModelInfo,
         TinyLlama.ModelInfo,
     ];

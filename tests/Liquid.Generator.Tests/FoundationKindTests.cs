@@ -97,6 +97,7 @@ public class FoundationKindTests
         Assert.Contains("var (x, recon) = _liquidEmbedding.Forward(tokens, context); // float[B, T, d_model]", source);
         Assert.Contains("new LiquidEmbeddingOptions(config.Vocab, config.DModel, 16, Causal: true, Target: ReconstructionTarget.Embedding)", source);
         Assert.Contains("VocabularyConfig = \"vocab\",", source);
+        Assert.Contains("    Incremental = false,", source); // the FFT mixes the whole sequence: no incremental decoding
         Assert.Contains("Losses.Focal(output.Logits.Flatten(0, -2), nextTokens.Flatten(), alpha: 1.0, gamma: 2.0)", source);
         Assert.Contains("(\"recon\", output.Recon, 0.5)", source);
     }
@@ -116,6 +117,7 @@ public class FoundationKindTests
         var source = Compiled(yaml);
         Assert.Contains("var x = _deformableConv1d.Forward(readings); // float[B, T', 2 * d_model]", source);
         Assert.Contains("new DeformableConv1dOptions(config.DModel, 2 * config.DModel, 3, Stride: 2)", source);
+        Assert.DoesNotContain("Incremental", source); // no layer mixes the whole sequence
     }
 
     [Fact]

@@ -179,6 +179,7 @@ public sealed partial class FoundationKinds : CompiledModel
         CountParameters = overrides => CountParameters(FoundationKindsConfig.FromOverrides(overrides)),
         VocabularyConfig = "vocab",
         ContextConfig = "context",
+        Incremental = false,
     };
 
     /// <inheritdoc/>

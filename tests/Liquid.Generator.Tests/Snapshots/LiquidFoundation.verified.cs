@@ -172,6 +172,7 @@ public sealed partial class LiquidFoundation : CompiledModel
         CountParameters = overrides => CountParameters(LiquidFoundationConfig.FromOverrides(overrides)),
         VocabularyConfig = "vocab_size",
         ContextConfig = "context",
+        Incremental = false,
     };
 
     /// <inheritdoc/>

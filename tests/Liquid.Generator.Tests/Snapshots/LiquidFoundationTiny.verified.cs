@@ -172,6 +172,7 @@ public sealed partial class LiquidFoundationTiny : CompiledModel
         CountParameters = overrides => CountParameters(LiquidFoundationTinyConfig.FromOverrides(overrides)),
         VocabularyConfig = "vocab_size",
         ContextConfig = "context",
+        Incremental = false,
     };
 
     /// <inheritdoc/>

@@ -43,6 +43,9 @@ internal sealed class LiquidEmbeddingKind : LayerKind
     // The training flag (dropout), the check that no positions were consumed, and the ratio it reports.
     public override bool TakesContext => true;
 
+    // The FFT (and non-causal convolutions) mix the whole sequence: a later call cannot continue it.
+    public override bool Incremental => false;
+
     public override bool Bind(LayerBinding layer)
     {
         if (layer.Ids() is not { } ids) return false;

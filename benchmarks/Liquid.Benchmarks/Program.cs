@@ -10,6 +10,7 @@ using Liquid.Runtime;
 //   compare [--quick] CASE...  the cases of benchmarks/compare.sh, one JSON line each (Compare.cs)
 //   bdn [BenchmarkDotNet options]  the BenchmarkDotNet suites (Suites.cs), e.g. bdn --filter '*Layer*'
 //   foundation CASE [--seconds S]  one Liquid Foundation case with its peak memory (Foundation.cs, benchmarks/foundation.sh)
+//   foundation-model [--seconds S]  the liquid-foundation-tiny train step (FoundationModel.cs, benchmarks/foundation-model.sh)
 return args switch
 {
     ["per-op", var iterations] => PerOp(int.Parse(iterations, CultureInfo.InvariantCulture)),
@@ -17,6 +18,7 @@ return args switch
     ["compare", .. var rest] => Compare.Run(rest),
     ["bdn", .. var rest] => Bdn(rest),
     ["foundation", .. var rest] => Foundation.Run(rest),
+    ["foundation-model", .. var rest] => FoundationModel.Run(rest),
     _ => Usage(),
 };
 

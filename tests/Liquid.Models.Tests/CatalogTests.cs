@@ -10,8 +10,8 @@ public sealed class CatalogTests
     [Fact]
     public void CatalogListsEveryModelByName()
     {
-        Assert.Equal(["gpt2", "gpt2-spanish", "tiny-gpt", "tiny-llama"], ModelCatalog.All.Select(m => m.Name));
-        Assert.Equal(["Gpt2", "Gpt2Spanish", "TinyGpt", "TinyLlama"], ModelCatalog.All.Select(m => m.TypeName));
+        Assert.Equal(["fmnist-gru", "gpt2", "gpt2-spanish", "liquid-foundation", "liquid-foundation-tiny", "tiny-gpt", "tiny-llama"], ModelCatalog.All.Select(m => m.Name));
+        Assert.Equal(["FmnistGru", "Gpt2", "Gpt2Spanish", "LiquidFoundation", "LiquidFoundationTiny", "TinyGpt", "TinyLlama"], ModelCatalog.All.Select(m => m.TypeName));
         Assert.Same(TinyLlama.ModelInfo, ModelCatalog.Find("tiny-llama"));
         Assert.Same(TinyGpt.ModelInfo, ModelCatalog.Find("TinyGpt"));
         Assert.Null(ModelCatalog.Find("gpt3"));

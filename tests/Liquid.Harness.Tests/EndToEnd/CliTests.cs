@@ -149,7 +149,7 @@ public sealed class CliTests : IDisposable
         var inspect = Liquid("inspect", "tiny-gpt");
         Assert.Equal(0, inspect.Code);
         Assert.Contains("h.0.attn", inspect.Output);
-        Assert.Contains("FLOPs per token", inspect.Output);
+        Assert.Contains("FLOPs per position", inspect.Output);
 
         var keys = Liquid("inspect", "tiny-gpt", "--keys");
         Assert.Contains("h.0.attn.qkv.weight", keys.Output);

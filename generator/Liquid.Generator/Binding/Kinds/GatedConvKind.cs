@@ -13,7 +13,7 @@ internal sealed class GatedConvKind : LayerKind
 
     public override IReadOnlyList<ArgInfo> Args { get; } =
     [
-        new("kernel", ArgKind.Int, "Taps of the deformable convolution (odd·dilation even unless causal, so the length is kept).", Default: "3"),
+        new("kernel", ArgKind.Int, "Taps of the deformable convolution (dilation·(kernel − 1) must be even unless causal, so the length is kept).", Default: "3"),
         new("dilation", ArgKind.Int, "Spacing of the taps.", Default: "2"),
         new("dropout", ArgKind.Float, "Dropout on the gated activation while training.", Default: "0.1"),
         new("eps", ArgKind.Float, "Epsilon of the final normalization.", Default: "1e-5"),

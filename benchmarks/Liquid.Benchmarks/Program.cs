@@ -12,6 +12,7 @@ using Liquid.Runtime;
 //   foundation CASE [--seconds S]  one Liquid Foundation case with its peak memory (Foundation.cs, benchmarks/foundation.sh)
 //   ode direct|adjoint [SECONDS]  dopri5 forward+backward on an MLP field (benchmarks/ode.sh, OdeBenchmark.cs)
 //   liquid [--threads N] [--seconds S] [--plain] ltc|cfc   LTC/CfC train steps (benchmarks/liquid.sh, LiquidCells.cs)
+//   foundation-model [--seconds S]  the liquid-foundation-tiny train step (FoundationModel.cs, benchmarks/foundation-model.sh)
 return args switch
 {
     ["per-op", var iterations] => PerOp(int.Parse(iterations, CultureInfo.InvariantCulture)),
@@ -21,6 +22,7 @@ return args switch
     ["foundation", .. var rest] => Foundation.Run(rest),
     ["ode", .. var rest] => OdeBenchmark.Run(rest),
     ["liquid", .. var rest] => LiquidCells.Run(rest),
+    ["foundation-model", .. var rest] => FoundationModel.Run(rest),
     _ => Usage(),
 };
 

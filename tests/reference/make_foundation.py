@@ -114,6 +114,7 @@ class LiquidEmbeddingRef(nn.Module):
         spectrum = torch.fft.rfft(h, n=n, dim=1)  # [B, n/2 + 1, D]
         bins = spectrum.shape[1]
         kept = []
+        ratios = []
         pieces = []
         for b in range(batch):
             magnitude = spectrum[b].abs()
@@ -122,9 +123,11 @@ class LiquidEmbeddingRef(nn.Module):
             ratio = min(max(o["ratio_scale"] * (1 - complexity), o["min_ratio"]), o["max_ratio"])
             keep = min(max(math.ceil(ratio * n), 1), bins)
             kept.append(keep)
+            ratios.append(ratio)
             low = torch.cat([spectrum[b, :keep], torch.zeros_like(spectrum[b, keep:])], dim=0)
             pieces.append(torch.fft.irfft(low, n=n, dim=0)[:steps])
         self.keep = torch.tensor(kept, dtype=torch.int64)
+        self.ratios = ratios
         r = torch.stack(pieces)
         projected = self.proj(r)
         out = self.out_norm(projected)

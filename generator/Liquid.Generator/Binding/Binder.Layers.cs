@@ -512,6 +512,7 @@ internal sealed partial class Binder
         scope.Layers[stateName] = record;
         _shapes.Add(new LayerShape(stateName, kind.Name, primary?.Tensor));
         if (layer.Custom is not null) _hasCustom = true;
+        if (!kind.Incremental) _incremental = false;
 
         var callInputs = kind.Inputs.Select((port, i) => new CallInput(Names.Camel(port.Name), inputs[i]?.Local)).ToEquatableArray();
         var step = new LayerStep(new LayerSpec(kind.Name, stateName, record.Field,

@@ -44,6 +44,9 @@ internal sealed partial class Binder
     private readonly List<LayerShape> _shapes = new();
     private string _typeName = "Model";
     private bool _hasCustom;
+
+    // Cleared by a layer kind that cannot continue from earlier calls (ModelInfo.Incremental).
+    private bool _incremental = true;
     private int _layerCount;
     private string? _contextConfig;
     private string? _vocabularyConfig;
@@ -185,7 +188,7 @@ internal sealed partial class Binder
         return new ModelSpec(_typeName, _file.ModelFileName, summary, _config.ToEquatableArray(), _derived.ToEquatableArray(),
             inputs.ToEquatableArray(), targets.ToEquatableArray(), outputs.ToEquatableArray(), body.ToEquatableArray(), _blocks.ToEquatableArray(),
             _checks.ToEquatableArray(), objective.ToEquatableArray(), recipe.ToEquatableArray(), _shapes.ToEquatableArray(),
-            _vocabularyConfig, _contextConfig, parameters.ToEquatableArray(), total, _hasCustom);
+            _vocabularyConfig, _contextConfig, parameters.ToEquatableArray(), total, _hasCustom, _incremental);
     }
 
     /// <summary>A PascalCase C# type name that no generated or runtime type has; false after reporting.</summary>

@@ -245,6 +245,17 @@ internal sealed class LayerBinding
         return true;
     }
 
+    /// <summary>
+    /// A condition the kind checked with the default config, repeated by Validate() for overridden
+    /// configs when it reads config names: <paramref name="failure"/> holding is the error
+    /// <paramref name="message"/> (literal parts and interpolated values).
+    /// </summary>
+    public void AlsoValidate(Expr failure, params MessagePart[] message)
+    {
+        var names = ExpressionEvaluator.Names(failure).ToList();
+        if (names.Count > 0 && !names.Any(n => n.Name == "index")) _binder.AddValidateCheck(failure, message);
+    }
+
     // "d_model" for a bare config name; "hidden = 4 * d_model" for an expression.
     private static MessagePart Describe(string name, BoundArg arg) =>
         MessagePart.Of(arg.Expr is NameRef named ? named.Name : $"{name} = {Render.Expression(arg.Expr!)}");

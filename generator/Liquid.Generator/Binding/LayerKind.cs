@@ -88,6 +88,12 @@ internal abstract class LayerKind
     /// <summary>Whether the runtime Forward takes the <c>ForwardContext</c> (training flag, carried state, loss sink).</summary>
     public virtual bool TakesContext => false;
 
+    /// <summary>
+    /// Whether a call can continue from the positions earlier calls consumed; false for a layer that
+    /// mixes the whole sequence (a model with one is not decoded incrementally: <c>ModelInfo.Incremental</c>).
+    /// </summary>
+    public virtual bool Incremental => true;
+
     /// <summary>The runtime method that computes the outputs that are bound (usually <c>Forward</c>).</summary>
     public virtual string Method(IReadOnlyCollection<string> boundOutputs) => "Forward";
 

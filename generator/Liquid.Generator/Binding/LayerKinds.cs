@@ -33,6 +33,13 @@ internal static class LayerKinds
         new NeuralOdeKind(),
         new LtcKind(),
         new CfcKind(),
+        new LiquidEmbeddingKind(),
+        new DiffAttentionKind(),
+        new MoeKind(),
+        new DeformableConv1dKind(),
+        new GatedConvKind(),
+        new LstmMemoryKind(),
+        new FfLnKind(),
         new CustomKind(),
     ];
 

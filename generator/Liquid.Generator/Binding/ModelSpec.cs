@@ -28,7 +28,8 @@ internal sealed record ModelSpec(
     string? ContextConfig,
     EquatableArray<ParameterTerm> ParameterTerms,
     long DefaultParameterCount,
-    bool HasCustomLayers);
+    bool HasCustomLayers,
+    bool Incremental);
 
 /// <summary>The parameters one layer (or one repeat of blocks) adds: an expression of config names and the block index.</summary>
 internal sealed record ParameterTerm(string Layer, Expr Count);

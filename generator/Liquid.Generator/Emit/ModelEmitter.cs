@@ -217,6 +217,7 @@ internal static class ModelEmitter
         w.Line($"    CountParameters = overrides => CountParameters({config}.FromOverrides(overrides)),");
         if (model.VocabularyConfig is { } vocabulary) w.Line($"    VocabularyConfig = {CSharp.Literal(vocabulary)},");
         if (model.ContextConfig is { } context) w.Line($"    ContextConfig = {CSharp.Literal(context)},");
+        if (!model.Incremental) w.Line("    Incremental = false,");
         w.Line("};");
         w.Line();
         w.Line("/// <inheritdoc/>");

@@ -111,8 +111,11 @@ public sealed record DataSource(string Spec, string? Field = null)
     private static string ReadFortunes(string folder)
     {
         if (!Directory.Exists(folder)) throw new DataException($"the built-in corpus needs Debian's fortunes packages ({folder} is missing): run ./liquid once as root, or apt-get install fortunes fortunes-es");
-        var files = Directory.EnumerateFiles(folder).Where(f => Path.GetExtension(f).Length == 0 && !Path.GetFileName(f).StartsWith('.'))
-            .Where(f => !IsSymlinkToDat(f)).Order(StringComparer.Ordinal).ToList();
+        // English files have no extension (art, science), Spanish ones end in .fortunes
+        // (arte.fortunes); the .u8 names beside them are symlinks to the same files.
+        var files = Directory.EnumerateFiles(folder)
+            .Where(f => !Path.GetFileName(f).StartsWith('.') && Path.GetExtension(f) != ".dat" && new FileInfo(f).LinkTarget is null)
+            .Order(StringComparer.Ordinal).ToList();
         var text = new StringBuilder();
         foreach (var file in files)
             foreach (var entry in File.ReadAllText(file, Encoding.UTF8).Split("\n%\n"))
@@ -120,8 +123,6 @@ public sealed record DataSource(string Spec, string? Field = null)
         if (text.Length == 0) throw new DataException($"no fortunes found in {folder}");
         return text.ToString();
     }
-
-    private static bool IsSymlinkToDat(string path) => new FileInfo(path).LinkTarget?.EndsWith(".dat", StringComparison.Ordinal) == true;
 }
 
 /// <summary>Bad or missing training data.</summary>

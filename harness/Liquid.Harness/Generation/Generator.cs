@@ -132,7 +132,8 @@ public sealed class Generator
 
         var wasTraining = Model.Training;
         Model.Eval();
-        ModelState? state = new ModelState();
+        // A model that cannot continue from earlier calls runs its whole window for every token.
+        ModelState? state = Model.Info.Incremental ? new ModelState() : null;
         try
         {
             using var noGrad = Torch.NoGrad();
@@ -157,12 +158,13 @@ public sealed class Generator
                     }
                     else
                     {
-                        // The window is full: forget the cache and re-run the last `context` ids from position 0.
+                        // The window is full (or the model is not incremental): forget the cache and
+                        // re-run the last `context` ids (all of them, if fewer) from position 0.
                         state?.Dispose();
                         state = null;
-                        var window = (int)context!.Value;
+                        var window = (int)Math.Min(context ?? sequence.Count, sequence.Count);
                         logits = LastLogits(sequence, sequence.Count - window, window, state: null);
-                        slides++;
+                        if (sequence.Count > window) slides++;
                     }
                     next = sampler.Next(logits, sequence);
                 }
@@ -216,7 +218,10 @@ public sealed class Generator
         var ids = new long[count];
         for (var i = 0; i < count; i++) ids[i] = sequence[start + i];
         var tokens = Tensor.From(ids, 1L, count);
-        var output = Model.Run(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [_input] = tokens }, state).Output;
+        // Disposed here: besides the logits it holds the auxiliary losses and measurements, which no
+        // scope owns. The returned row is a view of its own, valid after the output is freed.
+        using var run = Model.Run(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [_input] = tokens }, state);
+        var output = run.Output;
         if (output.Rank != 3 || output.Size(0) != 1 || output.Size(1) != count)
             throw new InvalidOperationException(
                 $"{Model.Info.Name}: generation needs logits [B, T, V] for tokens [1, {count}], got [{string.Join(", ", output.Shape)}]");

@@ -81,6 +81,14 @@ public sealed record ModelInfo(string Name, string TypeName, string Summary, Typ
 
     /// <summary>The config value (YAML name) that bounds the positions the model can address; null if unbounded.</summary>
     public string? ContextConfig { get; init; }
+
+    /// <summary>
+    /// Whether a forward call can continue from the <see cref="Nn.ModelState"/> of earlier calls (KV
+    /// caches, carried positions), as incremental decoding needs. False when a layer mixes the whole
+    /// sequence (the Liquid Foundation's FFT-compressed embedding): a generator then runs the whole
+    /// window again for every new token.
+    /// </summary>
+    public bool Incremental { get; init; } = true;
 }
 
 /// <summary>An input or target: its name, element type and shape (null for dimensions open until run time, such as B and T).</summary>

@@ -20,6 +20,8 @@ public static partial class ModelCatalog
         FmnistGru.ModelInfo,
         Gpt2.ModelInfo,
         Gpt2Spanish.ModelInfo,
+        LiquidFoundation.ModelInfo,
+        LiquidFoundationTiny.ModelInfo,
         LtcFmnist.ModelInfo,
         NeuralOdeSpiral.ModelInfo,
         TinyGpt.ModelInfo,

@@ -129,7 +129,7 @@ public sealed partial class Attention : Module
         var output = _proj.Forward(context);
         if (Training && Options.Dropout > 0) output = Functional.Dropout(output, Options.Dropout, training: true);
         if (weights is not null) scope.Keep(weights);
-        return scope.Keep(output);
+        return scope.Keep(ActivationMonitor.Observe(this, output));
     }
 
     /// <summary>softmax(q·kᵀ/√D + mask)·v for q [B, H, T, D] and k, v [B, KV, S, D]; returns [B, H, T, D] (in the caller's scope).</summary>

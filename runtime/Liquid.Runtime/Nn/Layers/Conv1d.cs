@@ -42,10 +42,10 @@ public sealed class Conv1d : Module
     /// <summary>[B, in, L] → [B, out, L'] (with <see cref="Conv1dOptions.ChannelsLast"/>, [B, L, in] → [B, L', out]).</summary>
     public Tensor Forward(Tensor input)
     {
-        if (!Options.ChannelsLast) return Convolve(input);
+        if (!Options.ChannelsLast) return ActivationMonitor.Observe(this, Convolve(input));
         ExpectShape(input.Rank == 3 && input.Size(2) == Options.InChannels, $"[B, L, {Options.InChannels}]", input);
         using var scope = TensorScope.Enter();
-        return scope.Keep(Convolve(input.Transpose(1, 2)).Transpose(1, 2));
+        return scope.Keep(ActivationMonitor.Observe(this, Convolve(input.Transpose(1, 2)).Transpose(1, 2)));
     }
 
     private Tensor Convolve(Tensor input)

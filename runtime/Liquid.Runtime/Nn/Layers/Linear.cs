@@ -38,7 +38,7 @@ public sealed class Linear : Module
     public Tensor Forward(Tensor input)
     {
         ExpectShape(input.Rank >= 1 && input.Size(-1) == Options.InFeatures, $"[..., {Options.InFeatures}]", input);
-        return Functional.Linear(input, Weight, Bias);
+        return ActivationMonitor.Observe(this, Functional.Linear(input, Weight, Bias));
     }
 
     /// <inheritdoc/>
@@ -103,7 +103,7 @@ public sealed class LmHead : Module
     public Tensor Forward(Tensor input)
     {
         ExpectShape(input.Rank >= 1 && input.Size(-1) == InFeatures, $"[..., {InFeatures}]", input);
-        return Functional.Linear(input, Weight, Bias);
+        return ActivationMonitor.Observe(this, Functional.Linear(input, Weight, Bias));
     }
 
     /// <inheritdoc/>

@@ -96,7 +96,7 @@ public sealed class DeformableConv1d : Module
         var output = samples.Reshape(batch, outputs, channels * kernel)
             .MatMul(Weight.View(Options.OutChannels, channels * kernel).Transpose(0, 1));
         if (Bias is not null) output = output.Add(Bias);
-        return scope.Keep(output);
+        return scope.Keep(ActivationMonitor.Observe(this, output));
     }
 
     /// <summary>Δ [B, K, T'] from the offset convolution (causal: left-padded).</summary>

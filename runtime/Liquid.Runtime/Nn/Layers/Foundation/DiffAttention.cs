@@ -145,7 +145,7 @@ public sealed class DiffAttention : Module
         var mixed = context1.Sub(Lambda().Mul(context2));                         // [B, H, T, Dh]
         var output = _proj.Forward(mixed.Transpose(1, 2).Reshape(batch, steps, heads * headDim));
         if (context.Training && Options.Dropout > 0) output = Functional.Dropout(output, Options.Dropout, training: true);
-        return scope.Keep(output);
+        return scope.Keep(ActivationMonitor.Observe(this, output));
     }
 
     /// <summary>One attention map applied to v: q [B, H, T, d], k [B, KV, S, d], v [B, KV, S, Dh] → [B, H, T, Dh] (caller's scope).</summary>

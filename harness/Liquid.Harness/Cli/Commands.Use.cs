@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Liquid.Harness.Data;
 using Liquid.Harness.Text;
 using Liquid.Harness.Training;
@@ -27,22 +29,29 @@ public static partial class Commands
         var stride = new Option<int?>("--stride") { Description = "Window step; each token is scored once, with up to context − stride tokens of history (default: context)." };
         var maxTokens = new Option<long?>("--max-tokens") { Description = "Score at most this many tokens." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var continuations = new Option<int>("--continuations") { Description = "Language models: held-out samples the model continues (greedy) for the text metrics; 0 skips them.", DefaultValueFactory = _ => 16 };
+        var half = new Option<int?>("--half") { Description = "Tokens in each half of a continuation sample: the model reads the first half and writes as many (default: 32, at most half the context)." };
         var command = new Command("eval", """
             The model's objective on held-out data, and what its terms measure: for a language model perplexity and
             token / top-k accuracy; for a classifier accuracy and top-k accuracy; for a regression MSE and MAE.
+            A language model also continues the first half of held-out samples, compared with the second half:
+            token and sequence accuracy of the second halves, and BLEU-1…4, ROUGE-1/2/L, METEOR, distinct-1/2,
+            exact match and mean length of its greedy continuations (over lower-cased words and punctuation).
 
             Examples:
               liquid eval runs/tiny-gpt-20261122/latest --data notes.txt
               liquid eval runs/fmnist-gru-20261204            (the test split of the run's data)
             """)
         {
-            checkpoint, data, field, split, context, stride, maxTokens, json,
+            checkpoint, data, field, split, context, stride, maxTokens, json, continuations, half,
         };
         command.SetAction(result =>
         {
             OptionChecks.AtLeast(result.GetValue(maxTokens), 1, "--max-tokens", "at least 1");
             OptionChecks.AtLeast(result.GetValue(context), 1, "--context", "at least 1");
             OptionChecks.AtLeast(result.GetValue(stride), 1, "--stride", "at least 1");
+            OptionChecks.AtLeast(result.GetValue(continuations), 0, "--continuations", "at least 0");
+            OptionChecks.AtLeast(result.GetValue(half), 1, "--half", "at least 1");
             var (_, info, tokenizer, loaded) = OpenCheckpoint(result.GetValue(checkpoint)!, result, notice);
             using var model = loaded;
             var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -56,10 +65,18 @@ public static partial class Commands
                 if (result.GetValue(maxTokens) is { } limit && ids.Length > limit + 1) ids = ids[..(int)(limit + 1)];
                 var window = result.GetValue(context) ?? info.Settings.Context;
                 var metrics = Evaluation.ScoreTokens(model, ids, window, result.GetValue(stride) ?? window);
+                var halfTokens = result.GetValue(half) ?? Math.Max(1, Math.Min(32, (window + 1) / 2));
+                if (2 * halfTokens - 1 > window) throw new ConfigException($"--half {halfTokens}: a sample of two halves (less its last token) must fit the context ({window})");
+                var continued = result.GetValue(continuations) is > 0 and var count && ids.Length >= 2 * halfTokens
+                    ? Evaluation.ScoreContinuations(model, text, ids, count, halfTokens)
+                    : null;
                 if (result.GetValue(json))
                 {
                     // Plain writer: the console would wrap the line at its width.
-                    output.WriteLine(JsonSerializer.Serialize(metrics, options));
+                    var node = JsonSerializer.SerializeToNode(metrics, options)!.AsObject();
+                    if (continued is not null)
+                        node["continuations"] = JsonSerializer.SerializeToNode(continued, new JsonSerializerOptions(options) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) } });
+                    output.WriteLine(node.ToJsonString());
                     return 0;
                 }
                 table.AddRow("tokens scored", Format(metrics.Tokens));
@@ -69,6 +86,7 @@ public static partial class Commands
                 table.AddRow("top-3 accuracy", metrics.Top3.ToString("P2", CultureInfo.InvariantCulture));
                 table.AddRow("top-5 accuracy", metrics.Top5.ToString("P2", CultureInfo.InvariantCulture));
                 table.AddRow("top-10 accuracy", metrics.Top10.ToString("P2", CultureInfo.InvariantCulture));
+                if (continued is not null) AddContinuationRows(table, continued);
                 console.Write(table);
                 return 0;
             }
@@ -114,6 +132,24 @@ public static partial class Commands
             return 0;
         });
         return command;
+    }
+
+    private static void AddContinuationRows(Table table, Evaluation.ContinuationMetrics c)
+    {
+        static string P(double v) => v.ToString("P2", CultureInfo.InvariantCulture);
+        static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+        table.AddRow($"continuations ({c.Samples} samples, {c.PromptTokens} + {c.ContinuationTokens} tokens)", "");
+        table.AddRow("  token accuracy (second halves)", P(c.Prediction.TokenAccuracy));
+        table.AddRow("  sequence accuracy", P(c.Prediction.SequenceAccuracy));
+        foreach (var k in new[] { 3, 5, 10 }) table.AddRow($"  top-{k} accuracy", P(c.Prediction.TopK[k]));
+        table.AddRow("  perplexity (second halves)", c.Prediction.Perplexity.ToString("F2", CultureInfo.InvariantCulture));
+        var t = c.Text;
+        table.AddRow("  exact match", P(t.ExactMatch));
+        table.AddRow("  mean length (words)", t.MeanLength.ToString("F1", CultureInfo.InvariantCulture));
+        table.AddRow("  distinct-1 / distinct-2", $"{F(t.Distinct1)} / {F(t.Distinct2)}");
+        table.AddRow("  BLEU-1 … BLEU-4", string.Join(" / ", t.Bleu.Select(F)));
+        table.AddRow("  ROUGE-1 / ROUGE-2 / ROUGE-L (F1)", $"{F(t.Rouge1)} / {F(t.Rouge2)} / {F(t.RougeL)}");
+        table.AddRow(t.MeteorSynonyms ? "  METEOR" : "  METEOR (no WordNet: exact and stem matches only)", F(t.Meteor));
     }
 
     /// <summary>A split's examples in order, as batches of inputs and targets.</summary>

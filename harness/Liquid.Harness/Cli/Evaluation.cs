@@ -1,3 +1,6 @@
+using Liquid.Harness.Generation;
+using Liquid.Harness.Metrics;
+using Liquid.Harness.Text;
 using Liquid.Harness.Training;
 using Liquid.Runtime;
 using Liquid.Runtime.Models;
@@ -73,5 +76,55 @@ internal static class Evaluation
         }
         if (scores.Rows == 0) throw new ArgumentException("the split to evaluate is empty");
         return new ExampleMetrics(scores.Rows, scores.Loss, scores.Terms, scores.Accuracy, scores.TopK, scores.MeanSquaredError, scores.MeanAbsoluteError);
+    }
+
+    /// <summary>
+    /// How a language model continues held-out text: teacher-forced token and sequence accuracy on
+    /// the second halves (<paramref name="Prediction"/>), and the text metrics of its greedy
+    /// continuations of the first halves against the second (<paramref name="Text"/>).
+    /// </summary>
+    public sealed record ContinuationMetrics(int Samples, int PromptTokens, int ContinuationTokens, PredictionReport Prediction, GenerationReport Text);
+
+    /// <summary>
+    /// Cuts <paramref name="samples"/> windows of 2·<paramref name="half"/> tokens, spread evenly over
+    /// <paramref name="ids"/>; the model continues each window's first half greedily for
+    /// <paramref name="half"/> tokens, and the continuation's words (<see cref="GenerationMetrics.Words"/>
+    /// of the decoded text) are compared with the second half's. The same windows, teacher-forced,
+    /// give the accuracies of the second half's tokens (a sequence counts when all of them are right).
+    /// </summary>
+    public static ContinuationMetrics ScoreContinuations(CompiledModel model, ITokenizer tokenizer, int[] ids, int samples, int half,
+        IProgress<int>? progress = null)
+    {
+        if (samples < 1) throw new ArgumentException($"need at least one sample, got {samples}");
+        if (half < 1) throw new ArgumentException($"each half needs at least one token, got {half}");
+        var window = 2 * half;
+        if (ids.Length < window) throw new ArgumentException($"continuations of {half} tokens after {half} need {window} tokens, the text has {ids.Length}");
+        var (input, _) = TrainingData.LanguageModel(model.Inputs, model.Targets)
+            ?? throw new ArgumentException($"{model.Info.Name} is not a language model");
+        samples = Math.Min(samples, ids.Length / window);
+        model.Eval();
+        using var noGrad = Torch.NoGrad();
+        var prediction = new PredictionMetrics();
+        var generator = new Generator(model);
+        var options = SamplingOptions.Greedy with { MaxTokens = half };
+        var pairs = new List<(IReadOnlyList<string> Hypothesis, IReadOnlyList<string> Reference)>(samples);
+        for (var i = 0; i < samples; i++)
+        {
+            var start = samples == 1 ? 0 : (int)((long)i * (ids.Length - window) / (samples - 1));
+            var prompt = ids.AsSpan(start, half).ToArray();
+            var reference = ids.AsSpan(start + half, half).ToArray();
+            using (var scope = TensorScope.Enter())
+            {
+                // Inputs are the window but its last token; only targets in the second half count.
+                var inputs = ids.AsSpan(start, window - 1).ToArray().Select(id => (long)id).ToArray();
+                var targets = ids.AsSpan(start + 1, window - 1).ToArray().Select((id, t) => t < half - 1 ? -100L : id).ToArray();
+                using var output = model.Run(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [input.Name] = Tensor.From<long>(inputs, [1, window - 1]) });
+                prediction.Add(output.Output, Tensor.From<long>(targets, [1, window - 1]));
+            }
+            var continuation = generator.Generate(prompt, options);
+            pairs.Add((GenerationMetrics.Words(tokenizer.Decode(continuation.Tokens.ToArray())), GenerationMetrics.Words(tokenizer.Decode(reference))));
+            progress?.Report(i + 1);
+        }
+        return new ContinuationMetrics(samples, half, half, prediction.Report(), GenerationMetrics.Compute(pairs));
     }
 }

@@ -182,6 +182,36 @@ public sealed class CliTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// eval's continuation metrics on a text the model can learn exactly (a period of four bytes). Two
+    /// paths meet: greedy generation from each first half, and the teacher-forced pass over the same
+    /// window. Greedy decoding reproduces the second half exactly when, and only when, every one of its
+    /// tokens is the argmax given the true prefix, so exact match must equal sequence accuracy; a model
+    /// that learned the period gets both at 1, and then BLEU-4 and ROUGE-L of identical texts are 1.
+    /// </summary>
+    [Fact]
+    public void EvalContinuesHeldOutText()
+    {
+        var corpus = Path.Combine(_folder, "period.txt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("abc ", 2000)));
+        var run = Path.Combine(_folder, "period");
+        var train = Liquid([.. TinyModel, "--data", corpus, "--steps", "80", "--lr", "3e-3", "--out", run]);
+        Assert.True(train.Code == 0, train.Error + train.Output);
+
+        var eval = Liquid("eval", run, "--json", "--continuations", "5", "--half", "16", "--context", "32");
+        Assert.True(eval.Code == 0, eval.Error);
+        var c = JsonNode.Parse(eval.Output.Trim().Split('\n').Last())!["continuations"]!;
+        Assert.Equal(5, c["samples"]!.GetValue<int>());
+        var prediction = c["prediction"]!;
+        var text = c["text"]!;
+        Assert.Equal(80, prediction["tokens"]!.GetValue<long>());   // 5 samples × 16 second-half tokens (4 or 5 words: BLEU-4 has 4-grams)
+        Assert.Equal(prediction["sequence_accuracy"]!.GetValue<double>(), text["exact_match"]!.GetValue<double>());
+        Assert.Equal(1.0, prediction["token_accuracy"]!.GetValue<double>());
+        Assert.Equal(1.0, text["exact_match"]!.GetValue<double>());
+        Assert.Equal(1.0, text["bleu"]![3]!.GetValue<double>(), 12);
+        Assert.Equal(1.0, text["rouge_l"]!.GetValue<double>(), 12);
+    }
+
     private static List<JsonNode> Metrics(string run) =>
         File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
 }

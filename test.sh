@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-source scripts/bootstrap.sh
+# wordnet-base: the METEOR tests read WordNet as `liquid eval` does when it is installed.
+LIQUID_EXTRA_PACKAGES="wordnet-base ${LIQUID_EXTRA_PACKAGES:-}" source scripts/bootstrap.sh
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

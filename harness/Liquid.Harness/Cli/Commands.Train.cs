@@ -30,7 +30,7 @@ public static partial class Commands
         var evalEvery = new Option<int?>("--eval-every") { Description = "Validate every N steps (0: ten times per run)." };
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Save latest/ every N steps (0: at every evaluation)." };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<model>-<time>). Not with --resume: a resumed run continues in its own folder." };
-        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder (or checkpoint) with its saved settings; only --steps, --threads and --sample-prompt apply." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder (or checkpoint) with its saved settings; only --steps, --threads, --monitor and --sample-prompt apply." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of weights, data order and dropout.", DefaultValueFactory = _ => 1337 };
         var threads = new Option<int>("--threads") { Description = "Intra-op CPU threads (at most the cores).", DefaultValueFactory = _ => Torch.DefaultThreads };
         var device = new Option<string>("--device") { Description = "cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" };
@@ -38,8 +38,18 @@ public static partial class Commands
         var minDelta = new Option<double?>("--min-delta") { Description = "Smallest validation improvement that counts (0 or more)." };
         var sample = new Option<string>("--sample-prompt") { Description = "Prompt of the sample printed at the end (empty: none).", DefaultValueFactory = _ => "The " };
         var force = new Option<bool>("--force") { Description = "Write the run folder even if another run holds its lock, or start over in a folder that holds a run." };
+        var monitor = new Option<int?>("--monitor")
+        {
+            Description = "Record every Linear, Conv and attention module's output (mean, std, max |x|) and every gradient norm every N steps (default 10), and the first non-finite value, in activations.jsonl and activations.svg.",
+            Arity = ArgumentArity.ZeroOrOne,
+            HelpName = "N",
+            CustomParser = r => r.Tokens.Count == 0 ? MonitorEveryByDefault
+                : int.TryParse(r.Tokens[0].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var every) ? every
+                : Invalid(r, $"--monitor takes a whole number, not '{r.Tokens[0].Value}'"),
+        };
         var command = new Command("train", """
-            Train a model; saves latest/ and best/ checkpoints, metrics.jsonl and curve.svg in the run folder.
+            Train a model; saves latest/ and best/ checkpoints, metrics.jsonl and curve.svg in the run folder
+            (with --monitor also activations.jsonl and activations.svg).
             Defaults come from the model's train: section.
 
             Ctrl-C (or SIGTERM) finishes the current step, saves latest/ and exits 130 (143); a second
@@ -53,7 +63,7 @@ public static partial class Commands
             """)
         {
             model, data, field, tokenizer, sets, steps, epochs, batch, context, lr, warmup, schedule, clip, accumulate,
-            evalEvery, checkpointEvery, output, resume, seed, threads, device, patience, minDelta, sample, force,
+            evalEvery, checkpointEvery, output, resume, seed, threads, device, patience, minDelta, monitor, sample, force,
         };
         Option[] fixedByTheRun = [data, field, tokenizer, sets, epochs, batch, context, lr, warmup, schedule, clip, accumulate, evalEvery, checkpointEvery, output, seed, device, patience, minDelta];
         command.SetAction((result, cancellation) =>
@@ -81,7 +91,9 @@ public static partial class Commands
                     ResumeChecks.ReportScheduleChange(info, total, observer.Message);
                     MemoryGuard.CheckModel(Catalog.Find(info.Model), info.Config, 16, "to train (weights, gradients and optimizer state)", insist, Warn);
                     var threadCount = ThreadLimit.Clamp(Given(result, threads) ? result.GetValue(threads) : info.Settings.Threads, "--threads", Warn);
-                    trainer = Trainer.Resume(from, observer, total, threadCount);
+                    var monitorEvery = result.GetValue(monitor);
+                    OptionChecks.AtLeast(monitorEvery, 1, "--monitor", "at least 1 (record every N-th step)");
+                    trainer = Trainer.Resume(from, observer, total, threadCount, monitorEvery);
                 }
                 catch
                 {
@@ -102,7 +114,7 @@ public static partial class Commands
                         result.GetValue(data), result.GetValue(field), result.GetValue(tokenizer), result.GetValue(steps), result.GetValue(epochs),
                         result.GetValue(batch), result.GetValue(context), result.GetValue(lr), result.GetValue(warmup), result.GetValue(schedule),
                         result.GetValue(clip), result.GetValue(accumulate), result.GetValue(evalEvery), result.GetValue(checkpointEvery),
-                        result.GetValue(seed), result.GetValue(threads), result.GetValue(device)!, result.GetValue(patience), result.GetValue(minDelta)));
+                        result.GetValue(seed), result.GetValue(threads), result.GetValue(device)!, result.GetValue(patience), result.GetValue(minDelta), result.GetValue(monitor)));
                 }
                 settings = settings with { Threads = ThreadLimit.Clamp(settings.Threads, "--threads", Warn) };
                 var folder = result.GetValue(output) ?? Path.Combine("runs", $"{info.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
@@ -130,6 +142,15 @@ public static partial class Commands
             return Task.FromResult(outcome.Outcome == TrainOutcome.Interrupted ? Program.Interrupted : 0);
         });
         return command;
+    }
+
+    /// <summary>Steps between records of a bare <c>--monitor</c>.</summary>
+    internal const int MonitorEveryByDefault = 10;
+
+    private static int? Invalid(System.CommandLine.Parsing.ArgumentResult result, string message)
+    {
+        result.AddError(message);
+        return null;
     }
 
     /// <summary>True when <paramref name="option"/> was typed on the command line (not a default).</summary>

@@ -9,7 +9,7 @@ internal static class TrainingSetup
     /// <summary>The options of <c>liquid train</c>; null means "use the recipe".</summary>
     public sealed record Overrides(string? Data, string? Field, string? Tokenizer, long? Steps, int? Epochs, int? Batch, int? Context,
         double? LearningRate, long? Warmup, string? Schedule, double? Clip, int? Accumulate, int? EvalEvery, int? CheckpointEvery,
-        ulong Seed, int Threads, string Device, int? Patience, double? MinDelta);
+        ulong Seed, int Threads, string Device, int? Patience, double? MinDelta, int? MonitorEvery = null);
 
     public static TrainSettings Settings(TrainingRecipe recipe, long? modelContext, Overrides o)
     {
@@ -32,6 +32,7 @@ internal static class TrainingSetup
         OptionChecks.AtLeast(o.Patience, 1, "--patience", "at least 1");
         OptionChecks.NotNegative(o.MinDelta, "--min-delta", "0 or a positive number");
         OptionChecks.AtLeast(o.Threads, 1, "--threads", "at least 1");
+        OptionChecks.AtLeast(o.MonitorEvery, 1, "--monitor", "at least 1 (record every N-th step)");
         var schedule = o.Schedule?.ToLowerInvariant() switch
         {
             null => recipe.Schedule,
@@ -74,6 +75,7 @@ internal static class TrainingSetup
             Device = o.Device,
             Patience = o.Patience ?? recipe.EarlyStoppingPatience,
             MinDelta = o.MinDelta ?? recipe.EarlyStoppingMinDelta,
+            MonitorEvery = o.MonitorEvery ?? 0,
         };
     }
 

@@ -32,8 +32,27 @@ public sealed class ActivationLog : IDisposable
     /// <summary>The file written to.</summary>
     public string Path { get; }
 
-    /// <summary>Writes and removes the monitor's records, then the first non-finite value if it is new; flushes.</summary>
-    public void Write(ActivationMonitor monitor)
+    /// <summary>
+    /// Opens the log of a run that stands at step <paramref name="keepUpTo"/>: records of later steps
+    /// (written before a kill, and about to be redone) are dropped first, as in metrics.jsonl.
+    /// </summary>
+    public ActivationLog(string path, long keepUpTo) : this(Prepared(path, keepUpTo))
+    {
+    }
+
+    private static string Prepared(string path, long keepUpTo)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) is { Length: > 0 } folder) Directory.CreateDirectory(folder);
+        Training.MetricsLog.KeepUpTo(path, keepUpTo);
+        return path;
+    }
+
+    /// <summary>
+    /// Writes and removes the monitor's records, then the first non-finite value if it is new; flushes.
+    /// Returns that first non-finite value when this call wrote it, else null.
+    /// </summary>
+    public NonFiniteValue? Write(ActivationMonitor monitor)
     {
         ArgumentNullException.ThrowIfNull(monitor);
         var (activations, gradients) = monitor.TakeRecords();
@@ -43,8 +62,11 @@ public sealed class ActivationLog : IDisposable
         {
             _writer.WriteLine(Line(first));
             _reportedNonFinite = true;
+            _writer.Flush();
+            return first;
         }
         _writer.Flush();
+        return null;
     }
 
     /// <summary>One activation record as a JSON object.</summary>

@@ -19,6 +19,16 @@ public sealed class MetricsLog : IDisposable
     /// <summary>Opens the log, keeping existing lines up to step <paramref name="keepUpTo"/>.</summary>
     public MetricsLog(string path, long keepUpTo)
     {
+        KeepUpTo(path, keepUpTo);
+        _writer = new StreamWriter(path, append: true) { AutoFlush = true };
+    }
+
+    /// <summary>
+    /// Rewrites the JSON Lines file <paramref name="path"/> with only its lines whose <c>step</c> is at
+    /// most <paramref name="keepUpTo"/> (none for 0), atomically; lines that do not parse are dropped.
+    /// </summary>
+    internal static void KeepUpTo(string path, long keepUpTo)
+    {
         var kept = new List<string>();
         if (File.Exists(path) && keepUpTo > 0)
         {
@@ -39,7 +49,6 @@ public sealed class MetricsLog : IDisposable
         var temporary = path + $".tmp-{Environment.ProcessId}";
         File.WriteAllLines(temporary, kept);
         File.Move(temporary, path, overwrite: true);
-        _writer = new StreamWriter(path, append: true) { AutoFlush = true };
     }
 
     /// <summary>Records a step: the objective, each of its terms (<c>train_loss.NAME</c>) and the layers' measurements.</summary>

@@ -73,6 +73,8 @@ public sealed record TrainSettings
     public int? Patience { get; init; }
     /// <summary>Smallest validation improvement that counts.</summary>
     public double MinDelta { get; init; }
+    /// <summary>Record activation and gradient statistics every N steps in activations.jsonl (0: off).</summary>
+    public int MonitorEvery { get; init; }
     /// <summary>Consecutive non-finite losses before restoring the last checkpoint with a lower rate.</summary>
     public int NonFiniteLimit { get; init; } = 3;
     /// <summary>Restores of latest/ (each halving the learning rate) before a diverging run stops.</summary>

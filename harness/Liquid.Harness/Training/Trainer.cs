@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Liquid.Harness.Data;
+using Liquid.Harness.Monitoring;
 using Liquid.Harness.Text;
 using Liquid.Runtime;
 using Liquid.Runtime.Models;
@@ -78,11 +79,12 @@ public sealed class Trainer
     }
 
     /// <summary>Continues the run saved in <paramref name="checkpoint"/> (a checkpoint folder or a run folder).</summary>
-    public static Trainer Resume(string checkpoint, ITrainingObserver observer, long? steps = null, int? threads = null)
+    public static Trainer Resume(string checkpoint, ITrainingObserver observer, long? steps = null, int? threads = null, int? monitorEvery = null)
     {
         var (directory, info) = Checkpoint.ReadInfo(checkpoint, observer.Message);
         var settings = steps is { } total ? info.Settings with { Steps = total } : info.Settings;
         if (threads is { } count) settings = settings with { Threads = count };
+        if (monitorEvery is { } every) settings = settings with { MonitorEvery = every };
         var output = Path.GetDirectoryName(directory)!;
         return new Trainer(info.Model, info.Config, settings, output, observer) { _resumeFrom = (directory, info) };
     }
@@ -140,6 +142,12 @@ public sealed class Trainer
         }
 
         using var metrics = new MetricsLog(Path.Combine(_output, "metrics.jsonl"), keepUpTo: step);
+        // --monitor: every N-th step (and the step after a non-finite one, to say where it arose)
+        // records what each Linear, Conv and attention module put out and every parameter's gradient.
+        var activationsPath = Path.Combine(_output, "activations.jsonl");
+        using var activationLog = s.MonitorEvery > 0 ? new ActivationLog(activationsPath, keepUpTo: step) : null;
+        var monitor = activationLog is null ? null : new ActivationMonitor();
+        var watchNext = monitor is not null;
         CheckpointInfo Snapshot() => new()
         {
             Model = _modelName,
@@ -195,7 +203,19 @@ public sealed class Trainer
             var started = clock.Elapsed;
             var dataAtStart = data.State;
             var rngAtStart = s.Accumulate > 1 ? Torch.GetRngState() : null;
-            if (AccumulatedLoss(model, data, s, device, cancellation) is not { } accumulated)
+            var watched = monitor is not null && (watchNext || (step + 1) % s.MonitorEvery == 0);
+            StepLoss? maybeAccumulated;
+            using (watched ? monitor!.Watch(step + 1) : (IDisposable?)null)
+                maybeAccumulated = AccumulatedLoss(model, data, s, device, cancellation);
+            if (watched && maybeAccumulated is not null)
+            {
+                // Before clipping: the gradients backward produced.
+                monitor!.RecordGradients(model, step + 1);
+                if (activationLog!.Write(monitor) is { } first)
+                    _observer.Message($"step {first.Step}: the first non-finite {first.What} is in {first.Path} ({first.Count} elements); see {activationsPath}");
+                watchNext = false;
+            }
+            if (maybeAccumulated is not { } accumulated)
             {
                 // Interrupted between micro-batches: the step is abandoned, and the data position and
                 // RNG go back to its start, so the checkpoint resumes exactly where the run stood.
@@ -209,6 +229,7 @@ public sealed class Trainer
             var norm = !double.IsFinite(loss) ? double.NaN : s.Clip is { } clip ? Optimizer.ClipGradNorm(model.Parameters(), clip) : GradNorm(model);
             if (!double.IsFinite(loss) || !double.IsFinite(norm))
             {
+                watchNext = monitor is not null && monitor.FirstNonFinite is null;
                 optimizer.ZeroGrad();
                 if (recovery.Skip(step + 1, loss, norm, scale, model, optimizer, metrics) is { } restored)
                 {
@@ -267,6 +288,11 @@ public sealed class Trainer
             ? $"interrupted at step {step}; saved {Path.Combine(_output, "latest")} (continue with --resume {_output})"
             : $"saved {Path.Combine(_output, "latest")} at step {step}");
         CurvePlot.Write(Path.Combine(_output, "metrics.jsonl"), Path.Combine(_output, "curve.svg"), $"{_modelName} on {s.Data}");
+        if (activationLog is not null)
+        {
+            activationLog.Dispose();
+            ActivationPlot.Write(activationsPath, Path.Combine(_output, "activations.svg"), $"{_modelName}: activations and gradients");
+        }
         return new TrainResult(outcome, step, lastLoss, best, _output);
     }
 

@@ -31,6 +31,8 @@ public sealed class OptionErrorTests : RunFolder
     [InlineData("train tiny-gpt --min-delta -0.1", "--min-delta must be 0 or a positive number, not -0.1")]
     [InlineData("train tiny-gpt --patience 0", "--patience must be at least 1, not 0")]
     [InlineData("train tiny-gpt --threads 0", "--threads must be at least 1, not 0")]
+    [InlineData("train tiny-gpt --monitor 0", "--monitor must be at least 1 (record every N-th step), not 0")]
+    [InlineData("train tiny-gpt --monitor often", "--monitor takes a whole number, not 'often'")]
     [InlineData("train tiny-gpt --batch 0", "--batch must be at least 1, not 0")]
     [InlineData("bench tiny-gpt --batch 0", "--batch must be at least 1, not 0")]
     [InlineData("bench tiny-gpt --context -4", "--context must be at least 1, not -4")]

@@ -10,7 +10,11 @@ namespace Liquid.Harness.Cli;
 /// <summary>What <c>liquid eval</c> measures, always through the model's own objective.</summary>
 internal static class Evaluation
 {
-    /// <summary>A language model on a token sequence: the objective per scored token, perplexity and top-k accuracy.</summary>
+    /// <summary>
+    /// A language model on a token sequence: the objective per scored token, perplexity (exp of the
+    /// mean −log p(next token), not of the objective, which may add smoothing, focal or auxiliary
+    /// terms) and top-k accuracy.
+    /// </summary>
     public sealed record TokenMetrics(long Tokens, double Loss, double Perplexity, double Top1, double Top3, double Top5, double Top10);
 
     /// <summary>
@@ -55,7 +59,7 @@ internal static class Evaluation
         }
         var loss = lossSum / tokens;
         var top = scores.TopK!;
-        return new TokenMetrics(tokens, loss, Math.Exp(loss), top[1], top[3], top[5], top[10]);
+        return new TokenMetrics(tokens, loss, Math.Exp(scores.MeanNll!.Value), top[1], top[3], top[5], top[10]);
     }
 
     /// <summary>A model on named examples: the objective and, per its terms, accuracy or regression errors.</summary>

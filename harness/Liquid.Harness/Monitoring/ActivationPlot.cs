@@ -104,7 +104,7 @@ public static class ActivationPlot
         var svg = new StringBuilder();
         var height = 60 + PanelHeight(activations) + PanelHeight(gradients);
         var width = Left + PlotWidth + Right;
-        svg.Append(c, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"11\">\n");
+        svg.Append(c, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"11\" shape-rendering=\"crispEdges\">\n");
         svg.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
         svg.Append(c, $"<text x=\"10\" y=\"20\" font-size=\"14\">{SecurityElement.Escape(title)}</text>\n");
         if (firstNonFinite is not null) svg.Append(c, $"<text x=\"10\" y=\"38\" fill=\"#d62728\">{SecurityElement.Escape(firstNonFinite)}</text>\n");

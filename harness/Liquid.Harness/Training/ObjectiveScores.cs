@@ -17,7 +17,7 @@ public sealed class ObjectiveScores(CompiledModel model)
     private readonly ObjectiveTermInfo? _regression = model.ObjectiveTerms.FirstOrDefault(t => t.Kind is "mse" or "l1" or "smooth_l1");
     private readonly Dictionary<string, double> _terms = new(StringComparer.Ordinal);
     private readonly long[] _hits = new long[Ranks.Length];
-    private double _loss, _squared, _absolute;
+    private double _loss, _squared, _absolute, _nll;
     private long _rows, _scored, _elements;
 
     /// <summary>Adds one batch's output; its targets are <paramref name="batch"/>'s.</summary>
@@ -38,10 +38,13 @@ public sealed class ObjectiveScores(CompiledModel model)
             var (_, best) = flat.TopK(k, -1);
             var hits = best.Eq(targets.Unsqueeze(1)).ToArray<bool>();
             var ids = targets.ToArray<long>();
+            // −log softmax at the target, whatever the term adds (label smoothing, focal weighting).
+            var nll = flat.LogSoftmax(-1).Gather(1, targets.Clamp(min: 0).Unsqueeze(1)).Neg().ToArray<double>();
             for (var row = 0; row < ids.Length; row++)
             {
                 if (ids[row] < 0 || ids[row] == _classes.IgnoreIndex) continue;
                 _scored++;
+                _nll += nll[row];
                 var rank = Array.IndexOf(hits, true, row * k, k) is var at and >= 0 ? at - row * k : int.MaxValue;
                 for (var r = 0; r < Ranks.Length; r++)
                     if (rank < Ranks[r]) _hits[r]++;
@@ -70,6 +73,13 @@ public sealed class ObjectiveScores(CompiledModel model)
 
     /// <summary>Targets the classification term scored (tokens, or sequences for a per-sequence label).</summary>
     public long Scored => _scored;
+
+    /// <summary>
+    /// Mean −log p(target) of the classification term's logits over the targets it scored, in nats,
+    /// or null without one: the negative log-likelihood that perplexity is the exponential of, which
+    /// the term itself is not when it smooths labels or weighs them (focal).
+    /// </summary>
+    public double? MeanNll => _scored == 0 ? null : _nll / _scored;
 
     /// <summary>Top-1 accuracy of the classification term, or null without one.</summary>
     public double? Accuracy => _scored == 0 ? null : (double)_hits[0] / _scored;

@@ -160,6 +160,9 @@ public sealed class Trainer
             TorchRngState = Convert.ToBase64String(Torch.GetRngState()),
             LearningRateScale = scale,
         };
+        // The step whose weights the validation loss last found non-finite: finite weights can still
+        // overflow the forward pass, and restoring them would only diverge again.
+        long? overflowingStep = null;
         void Save(string name)
         {
             // Weights gone non-finite (a huge update with a finite loss) are not worth keeping: the
@@ -167,6 +170,11 @@ public sealed class Trainer
             if (!NonFiniteRecovery.WeightsAreFinite(model))
             {
                 _observer.Message($"step {step}: the weights are not finite; {name}/ keeps its previous checkpoint");
+                return;
+            }
+            if (overflowingStep == step)
+            {
+                _observer.Message($"step {step}: the validation loss of these weights is not finite; {name}/ keeps its previous checkpoint");
                 return;
             }
             Checkpoint.Save(Path.Combine(_output, name), Snapshot(), model, optimizer, data.Tokenizer);
@@ -235,6 +243,7 @@ public sealed class Trainer
                 {
                     step = restored.Step;
                     data.State = restored.DataState;
+                    overflowingStep = null;
                     scale *= 0.5;
                 }
                 continue;
@@ -261,6 +270,7 @@ public sealed class Trainer
                 var measured = Evaluate(model, data, s, device) with { Step = step };
                 var validation = measured.Loss;
                 metrics.Evaluation(measured);
+                overflowingStep = double.IsFinite(validation) ? null : step;
                 var improved = double.IsFinite(validation) && (best is null || validation < best.Value - s.MinDelta);
                 if (improved)
                 {

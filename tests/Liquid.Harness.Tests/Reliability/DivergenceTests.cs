@@ -58,6 +58,25 @@ public sealed class DivergenceTests : RunFolder
     }
 
     [Fact]
+    public void WeightsWhoseValidationLossIsNotFiniteAreNeverTheCheckpointRestored()
+    {
+        // At --lr 100 the weights of some evaluated steps are finite but overflow the forward pass
+        // (val_loss null). Saving them as latest/ made every restore diverge again until the run
+        // gave up; kept out of latest/, the restores go back to weights that work, and the run ends.
+        var run = Path.Combine(Folder, "run");
+        var result = Liquid(Tiny(run, "--steps", "20", "--lr", "100", "--warmup", "0", "--checkpoint-every", "2", "--eval-every", "2"));
+
+        var metrics = Metrics(run);
+        var overflowing = metrics.Where(m => m.ContainsKey("val_loss") && m["val_loss"] is null).Select(m => m["step"]!.GetValue<long>()).ToHashSet();
+        var restored = metrics.Where(m => m["restored"] is not null).Select(m => m["step"]!.GetValue<long>()).ToList();
+        Assert.NotEmpty(overflowing); // the case this test is about happened
+        Assert.NotEmpty(restored);
+        Assert.All(restored, step => Assert.DoesNotContain(step, overflowing));
+        Assert.True(result.Code == 0, result.Error);
+        Assert.Contains("the validation loss of these weights is not finite; latest/ keeps its previous checkpoint", Flat(result.Output));
+    }
+
+    [Fact]
     public void NonFiniteNumbersAreWrittenAsNull()
     {
         var path = Path.Combine(Folder, "metrics.jsonl");

@@ -193,12 +193,14 @@ public static partial class Commands
         foreach (var option in options.All) command.Options.Add(option);
         command.SetAction(result =>
         {
+            // Options first: a bad one is reported before a checkpoint is read.
+            var sampling = options.Read(result);
             var (_, _, tokenizer, loaded) = OpenCheckpoint(result.GetValue(checkpoint)!, result, notice);
             using var model = loaded;
             var text = result.GetValue(prompt)!;
             output.Write(text);
             var generated = Sampling.Generate(model, tokenizer ?? throw new CheckpointException($"{model.Info.Name} reads named examples, not text: there is nothing to generate"),
-                text, options.Read(result), chunk => output.Write(chunk));
+                text, sampling, chunk => output.Write(chunk));
             output.WriteLine();
             console.WriteLine($"[{generated.Tokens.Count} tokens, stopped by {generated.Reason.ToString().ToLowerInvariant()}]");
             return 0;

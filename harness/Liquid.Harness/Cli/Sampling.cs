@@ -33,6 +33,16 @@ internal static class Sampling
                 "sample" => SamplingStrategy.Sample,
                 var other => throw new ConfigException($"--strategy '{other}' is not greedy or sample"),
             };
+            // In the command line's own terms (SamplingOptions.Validate names its properties).
+            OptionChecks.AtLeast(result.GetValue(MaxTokens), 0, "--max-tokens", "0 or more");
+            OptionChecks.AtLeast(result.GetValue(TopK), 0, "--top-k", "at least 1, or 0 for no limit");
+            if (result.GetValue(TopP) is { } p && !(p > 0 && p <= 1))
+                throw new ConfigException($"--top-p must be in (0, 1], not {p.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            if (result.GetValue(Temperature) is var t && !(double.IsFinite(t) && t > 0))
+                throw new ConfigException($"--temperature must be a positive number, not {t.ToString(System.Globalization.CultureInfo.InvariantCulture)} (for the most likely token at every step use --strategy greedy)");
+            OptionChecks.Positive(result.GetValue(RepetitionPenalty), "--repetition-penalty");
+            if (result.GetValue(Stop) is { } stops && stops.Any(string.IsNullOrEmpty))
+                throw new ConfigException("--stop takes a non-empty text");
             var options = new SamplingOptions
             {
                 Strategy = strategy,

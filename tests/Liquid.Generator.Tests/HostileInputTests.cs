@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Liquid.Generator.Tests.Support;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
 
 namespace Liquid.Generator.Tests;
 
@@ -149,6 +150,30 @@ public class HostileInputTests
         Assert.Equal("LQ0013", d.Id);
         Assert.Contains("overflows a 64-bit integer", d.GetMessage(CultureInfo.InvariantCulture));
         Assert.Equal(7, d.Location.GetLineSpan().StartLinePosition.Line + 1);
+    }
+
+    [Fact]
+    public void AVocabularyWrittenAsAFloatIsALocatedError()
+    {
+        // 1e18 is a float in YAML: as a dimension it is refused where it is written, never rounded
+        // into a count that overflows.
+        var result = GeneratorHarness.RunYaml(Valid.Replace("vocab: 100", "vocab: 1e18"));
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal("LQ0004", d.Id);
+        // At the use: `vocab: vocab` in the token_embedding (line 7, column 31).
+        Assert.Equal(new LinePosition(6, 30), d.Location.GetLineSpan().StartLinePosition);
+        Assert.Equal("'vocab' of layer 'token_embedding' must be an integer, not 'vocab' (= 1E+18)", d.GetMessage(CultureInfo.InvariantCulture));
+        Assert.Empty(result.GeneratedSources.Where(s => s.HintName == "Net.g.cs"));
+    }
+
+    [Fact]
+    public void AHugeConfigDocIsALocatedError()
+    {
+        var yaml = Valid.Replace("  vocab: 100", $"  vocab: {{ default: 100, doc: {new string('x', 20_000)} }}");
+        var d = Assert.Single(GeneratorHarness.RunYaml(yaml).Diagnostics);
+        Assert.Equal("LQ0013", d.Id);
+        Assert.Equal(4, d.Location.GetLineSpan().StartLinePosition.Line + 1);
+        Assert.Contains("config 'vocab' doc has 20000 characters", d.GetMessage(CultureInfo.InvariantCulture));
     }
 
     [Fact]

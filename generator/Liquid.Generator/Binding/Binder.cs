@@ -235,7 +235,16 @@ internal sealed partial class Binder
                         continue;
                     }
                 }
-                if (Get(spec, "doc") is { } docNode && ExpectScalar(docNode, $"config '{name}' doc", "text") is { } docScalar) doc = docScalar.Value;
+                if (Get(spec, "doc") is { } docNode && ExpectScalar(docNode, $"config '{name}' doc", "text") is { } docScalar)
+                {
+                    // It becomes an XML doc comment: one line, as long as a summary at most.
+                    doc = docScalar.Value.Trim();
+                    if (doc.Length > MaxSummaryLength)
+                    {
+                        Report(Diagnostics.OutOfRange, docScalar, $"config '{name}' doc has {doc.Length} characters; it is one line of at most {MaxSummaryLength}");
+                        doc = "";
+                    }
+                }
                 if (Get(spec, "values") is { } valuesNode)
                 {
                     if (valuesNode is YamlSequence list) values = list.Items.OfType<YamlScalar>().Select(s => s.Value).ToArray();

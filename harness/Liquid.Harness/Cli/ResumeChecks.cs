@@ -55,8 +55,11 @@ internal static class ResumeChecks
         if (steps is not { } total || total == info.Settings.Steps || info.Settings.Schedule is not (ScheduleKind.Cosine)) return;
         var before = info.Settings.BuildSchedule().LearningRate(info.Step) * info.LearningRateScale;
         var after = (info.Settings with { Steps = total }).BuildSchedule().LearningRate(info.Step) * info.LearningRateScale;
-        message(string.Create(CultureInfo.InvariantCulture,
-            $"--steps {total} (the run was set for {info.Settings.Steps}): the cosine schedule now decays over {total} steps, so the learning rate at step {info.Step} is {after:G3} instead of {before:G3}"));
+        // Within the warmup the rate does not depend on the total yet: only the decay moves.
+        var now = after.ToString("G3", CultureInfo.InvariantCulture) == before.ToString("G3", CultureInfo.InvariantCulture)
+            ? string.Create(CultureInfo.InvariantCulture, $"from step {info.Step} on (its rate there stays {after:G3})")
+            : string.Create(CultureInfo.InvariantCulture, $"so the learning rate at step {info.Step} is {after:G3} instead of {before:G3}");
+        message($"--steps {total} (the run was set for {info.Settings.Steps}): the cosine schedule now decays over {total} steps, {now}");
     }
 
     /// <summary>

@@ -105,4 +105,19 @@ public sealed class OptionErrorTests : RunFolder
         var step11 = Metrics(run).Single(m => m["step"]!.GetValue<long>() == 11 && m["lr"] is not null);
         Assert.Equal(Cosine(10, 20), step11["lr"]!.GetValue<double>(), 12);
     }
+
+    [Fact]
+    public void ExtendingStepsWithinTheWarmupSaysTheRateStays()
+    {
+        // Stopped inside its warmup, the run's next rate does not depend on the total: the message
+        // must not claim a change ("is 0.005 instead of 0.005").
+        var run = Path.Combine(Folder, "run");
+        Assert.Equal(0, Liquid(Tiny(run, "--steps", "4", "--warmup", "6", "--schedule", "cosine", "--lr", "0.01")).Code);
+        var resumed = Liquid("train", "--resume", run, "--steps", "20", "--sample-prompt", "");
+        Assert.True(resumed.Code == 0, resumed.Error);
+        var step5 = Metrics(run).Single(m => m["step"]!.GetValue<long>() == 5 && m["lr"] is not null)["lr"]!.GetValue<double>();
+        Assert.Contains(System.FormattableString.Invariant(
+            $"--steps 20 (the run was set for 4): the cosine schedule now decays over 20 steps, from step 4 on (its rate there stays {step5:G3})"), Flat(resumed.Output));
+        Assert.DoesNotContain("instead of", resumed.Output);
+    }
 }

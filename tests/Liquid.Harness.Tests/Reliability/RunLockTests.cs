@@ -105,4 +105,19 @@ public sealed class RunLockTests : RunFolder
         Assert.Equal(2, Checkpoint.ReadInfo(run).Info.Step);
         Assert.Equal([1L, 2L], Losses(run).Select(l => l.Step));
     }
+
+    [Fact]
+    public void ForceRemovesThePreviousRunsBestBeforeTheNewRunHasOne()
+    {
+        var run = Path.Combine(Folder, "done");
+        Assert.Equal(0, Liquid(Tiny(run, "--steps", "3")).Code);
+        Assert.True(Directory.Exists(Path.Combine(run, "best")));
+
+        // Stopped before its first evaluation after step 0, the new run has no best/ of its own: an
+        // old one left behind would pass for this run's in a later resume or eval.
+        var forced = Liquid(new CancellationToken(canceled: true), Tiny(run, "--steps", "2", "--force"));
+        Assert.True(forced.Code == 130, forced.Error + forced.Output);
+        Assert.False(Directory.Exists(Path.Combine(run, "best")));
+        Assert.Equal(0, Checkpoint.ReadInfo(run).Info.Step);
+    }
 }

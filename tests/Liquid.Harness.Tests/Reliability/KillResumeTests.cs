@@ -17,7 +17,9 @@ namespace Liquid.Harness.Tests.Reliability;
 public sealed class KillResumeTests : RunFolder
 {
     private const int Kills = 10;
-    private const int Steps = 60;
+    // Long enough that no kill lands after the end (about 17 ms a step here, a kill within 250 ms of
+    // a start): 60 steps were done before the second kill.
+    private const int Steps = 400;
 
     [Fact]
     public void RandomKillsThenResumeEqualAnUninterruptedRun()
@@ -45,8 +47,10 @@ public sealed class KillResumeTests : RunFolder
             // Somewhere between start-up and a few hundred milliseconds of steps and saves.
             child.WaitForOutput(resumable ? "resumed" : "step 1/", TimeSpan.FromMinutes(3));
             Thread.Sleep(random.Next(0, 250));
+            // Every kill must land on a run still training, or the loop tests less than it says.
+            Assert.False(child.HasExited, $"kill {kills + 1} came after the run had ended:\n{child.Output}");
             child.Signal("KILL");
-            child.WaitForExit(TimeSpan.FromMinutes(1));
+            Assert.Equal(137, child.WaitForExit(TimeSpan.FromMinutes(1)));
             kills++;
             if (HasCheckpoint(run)) AssertLoads(run);
         }

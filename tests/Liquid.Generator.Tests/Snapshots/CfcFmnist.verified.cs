@@ -175,13 +175,13 @@ public sealed partial class CfcFmnist : CompiledModel
     {
         Data = "builtin:fashion-mnist",
         Optimizer = OptimizerKind.AdamW,
-        LearningRate = 3e-3,
+        LearningRate = 1e-3,
         WeightDecay = 0.01,
         Warmup = 100,
         Schedule = ScheduleKind.Cosine,
         MinLearningRate = 1e-4,
         ClipGradNorm = 1.0,
         Batch = 128,
-        Epochs = 6,
+        Epochs = 30,
     };
 }

@@ -170,12 +170,12 @@ public sealed partial class LtcFmnist : CompiledModel
     {
         Data = "builtin:fashion-mnist",
         Optimizer = OptimizerKind.Adam,
-        LearningRate = 5e-3,
+        LearningRate = 2e-2,
         Warmup = 100,
         Schedule = ScheduleKind.Cosine,
         MinLearningRate = 2e-4,
         ClipGradNorm = 1.0,
         Batch = 128,
-        Epochs = 4,
+        Epochs = 12,
     };
 }

@@ -209,6 +209,8 @@ public class HostileInputTests
         var result = GeneratorHarness.RunYaml(yaml.ToString());
         Assert.True(result.Diagnostics.IsEmpty, GeneratorHarness.Describe(result.Diagnostics.Take(3)));
         Assert.Contains(result.GeneratedSources, s => s.HintName == "Net.g.cs");
+        var problems = RuntimeCompilation.Problems(result);
+        Assert.True(problems.Count == 0, string.Join("\n", problems.Take(3)));
     }
 
     [Theory]

@@ -224,4 +224,17 @@ public sealed class MemoryGuardTests(Xunit.Abstractions.ITestOutputHelper log) :
         Assert.Equal($"liquid: --threads 10000 is more than the {cores} core{(cores == 1 ? "" : "s")} this process can use; using {cores}", result.Error.Trim());
         Assert.Equal(cores, JsonNode.Parse(result.Output.Trim().Split('\n').Last())!["threads"]!.GetValue<int>());
     }
+
+    [Fact]
+    public void TrainClampsThreadsToTheCoresAndSavesTheCountItUsed()
+    {
+        var run = Path.Combine(Folder, "run");
+        var args = Tiny(run, "--steps", "1");
+        args[Array.IndexOf(args, "--threads") + 1] = "10000";
+        var result = Liquid(args);
+        Assert.True(result.Code == 0, result.Error);
+        var cores = Environment.ProcessorCount;
+        Assert.Contains($"warning: --threads 10000 is more than the {cores} core{(cores == 1 ? "" : "s")} this process can use; using {cores}", Flat(result.Output));
+        Assert.Equal(cores, global::Liquid.Harness.Training.Checkpoint.ReadInfo(run).Info.Settings.Threads);
+    }
 }

@@ -11,7 +11,7 @@ namespace Liquid.Runtime.Tests.Nn.Liquid;
 /// recomputed, batch blocks of 4, 2 and 1, widths that are and are not multiples of the vector width,
 /// every CfC mode, backbone depth and activation, and wired stacks.
 /// </summary>
-public class LiquidFusedTests
+public class LiquidFusedTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     private const double Tolerance = 1e-12;
 
@@ -146,8 +146,9 @@ public class LiquidFusedTests
     }
 
     /// <summary>
-    /// The baseline x86-64 build of the vector code (what a CPU without AVX2 runs) against the composition,
-    /// on a sample of the configurations above; the switch is process-wide and restored afterwards.
+    /// Every build of the vector code this CPU can run (baseline x86-64, AVX2, AVX-512: what other CPUs
+    /// get) against the composition, on a sample of the configurations above; the switch is
+    /// process-wide and restored afterwards. A build the CPU lacks cannot run here; which ran is logged.
     /// </summary>
     [Theory]
     [InlineData("ltc", "dense_folded")]
@@ -157,19 +158,23 @@ public class LiquidFusedTests
     [InlineData("cfc", "no_gate_silu_2")]
     [InlineData("cfc", "pure_relu")]
     [InlineData("cfc", "wired_default_proj")]
-    public void BaselineBuildEqualsComposition(string kind, string name)
+    public void EveryVectorBuildEqualsComposition(string kind, string name)
     {
-        var before = LiquidKernels.UsesAvx2;
+        var before = LiquidKernels.VectorBuild;
         try
         {
-            LiquidKernels.UsesAvx2 = false;
-            Assert.False(LiquidKernels.UsesAvx2);
-            if (kind == "ltc") LtcFusedEqualsComposition(name);
-            else CfcFusedEqualsComposition(name);
+            for (var build = LiquidVectorBuild.Baseline; build <= LiquidKernels.BestVectorBuild; build++)
+            {
+                LiquidKernels.VectorBuild = build;
+                Assert.Equal(build, LiquidKernels.VectorBuild);
+                log.WriteLine($"{kind} {name}: {build}");
+                if (kind == "ltc") LtcFusedEqualsComposition(name);
+                else CfcFusedEqualsComposition(name);
+            }
         }
         finally
         {
-            LiquidKernels.UsesAvx2 = before;
+            LiquidKernels.VectorBuild = before;
         }
     }
 

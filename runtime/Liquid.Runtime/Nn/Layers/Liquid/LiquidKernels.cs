@@ -10,15 +10,18 @@ namespace Liquid.Runtime.Nn;
 /// </summary>
 public static class LiquidKernels
 {
+    /// <summary>The best vector build of the kernels this CPU runs (chosen by default).</summary>
+    public static LiquidVectorBuild BestVectorBuild => (LiquidVectorBuild)Native.lq_liquid_vector_level(-2);
+
     /// <summary>
-    /// Whether the kernels run their AVX2+FMA build (chosen at run time when the CPU has it). Setting it
-    /// to false selects the baseline x86-64 build, process-wide (for tests and comparisons); setting it to
-    /// true selects the best build the CPU supports.
+    /// The vector build the kernels run, process-wide. Setting it selects that build, or the best the
+    /// CPU supports when it is lower (for tests and comparisons: every build computes the same values
+    /// up to rounding).
     /// </summary>
-    public static bool UsesAvx2
+    public static LiquidVectorBuild VectorBuild
     {
-        get => Native.lq_liquid_vector_mode(-1) == 1;
-        set => Native.lq_liquid_vector_mode(value ? 0 : 1);
+        get => (LiquidVectorBuild)Native.lq_liquid_vector_level(-1);
+        set => Native.lq_liquid_vector_level(Enum.IsDefined(value) ? (int)value : throw new ArgumentOutOfRangeException(nameof(value), value, "not a vector build"));
     }
 
     /// <summary>
@@ -82,4 +85,17 @@ public static class LiquidKernels
         return scope.Keep(Tensor.Wrap(Native.lq_cfc_sequence(x.H(), h0.H(), elapsed is null ? Tensor.TensorHandleNull : elapsed.H(),
             handles.Handles, array.Length, specArray, specArray.Length)));
     }
+}
+
+/// <summary>The builds of the liquid kernels' vector code (runtime/native/src/liquid_simd.inc).</summary>
+public enum LiquidVectorBuild
+{
+    /// <summary>Baseline x86-64: SSE2, 128-bit vectors.</summary>
+    Baseline = 0,
+
+    /// <summary>AVX2 and FMA, 256-bit vectors.</summary>
+    Avx2 = 1,
+
+    /// <summary>AVX-512 F and VL, 512-bit vectors.</summary>
+    Avx512 = 2,
 }

@@ -20,8 +20,8 @@ public abstract class Module : IDisposable
     /// <summary>Dotted path from the root module (empty for the root), used in state-dict keys and messages.</summary>
     public string Path => _parent is null ? "" : _parent.Path.Length == 0 ? _name : _parent.Path + "." + _name;
 
-    /// <summary>Short kind name used in error messages, e.g. <c>Linear</c>.</summary>
-    public virtual string Kind => GetType().Name;
+    /// <summary>Short kind name used in error messages, e.g. <c>Linear</c> (a generic type without its arity: <c>ModuleList</c>).</summary>
+    public virtual string Kind => GetType().Name is var name && name.IndexOf('`') is var tick and > 0 ? name[..tick] : name;
 
     /// <summary>Registers a learnable tensor under <paramref name="name"/>; it is made to require gradients.</summary>
     protected Tensor RegisterParameter(string name, Tensor parameter)

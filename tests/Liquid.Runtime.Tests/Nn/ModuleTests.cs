@@ -112,6 +112,15 @@ public class ModuleTests
     private static Tensor Ids(params long[] values) => Tensor.From(values, 2, values.Length / 2);
 
     [Fact]
+    public void AGenericModuleKindHasNoArity()
+    {
+        // What `liquid inspect` prints in its kind column: "ModuleList", not the CLR's "ModuleList`1".
+        using var list = new ModuleList<Linear>([new Linear(new LinearOptions(2, 2))]);
+        Assert.Equal("ModuleList", list.Kind);
+        Assert.Equal("Linear", list[0].Kind);
+    }
+
+    [Fact]
     public void ParametersAreNamedByPathInRegistrationOrder()
     {
         using var model = new ToyGpt();

@@ -182,6 +182,6 @@ public sealed partial class CfcFmnist : CompiledModel
         MinLearningRate = 1e-4,
         ClipGradNorm = 1.0,
         Batch = 128,
-        Epochs = 30,
+        Epochs = 60,
     };
 }

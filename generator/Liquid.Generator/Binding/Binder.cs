@@ -126,6 +126,18 @@ internal sealed partial class Binder
         return null;
     }
 
+    /// <summary>
+    /// A summary or a config's doc: it becomes an XML doc comment, so one line of at most
+    /// <see cref="MaxSummaryLength"/> characters; longer text is reported and left out.
+    /// </summary>
+    private string DocLine(YamlScalar text, string what)
+    {
+        var line = text.Value.Trim();
+        if (line.Length <= MaxSummaryLength) return line;
+        Report(Diagnostics.OutOfRange, text, $"{what} has {line.Length} characters; it is one line of at most {MaxSummaryLength}");
+        return "";
+    }
+
     private YamlMapping? ExpectMapping(YamlNode node, string what)
     {
         if (node is YamlMapping mapping) return mapping;
@@ -147,14 +159,7 @@ internal sealed partial class Binder
 
         var summary = "";
         if (Get(root, "summary") is { } summaryNode && ExpectScalar(summaryNode, "'summary'", "text") is { } summaryText)
-        {
-            summary = summaryText.Value.Trim();
-            if (summary.Length > MaxSummaryLength)
-            {
-                Report(Diagnostics.OutOfRange, summaryText, $"the summary has {summary.Length} characters; it is one line of at most {MaxSummaryLength}");
-                summary = "";
-            }
-        }
+            summary = DocLine(summaryText, "the summary");
 
         if (Get(root, "config") is { } configNode && ExpectMapping(configNode, "'config'") is { } config) BindConfig(config);
         if (Get(root, "derived") is { } derivedNode && ExpectMapping(derivedNode, "'derived'") is { } derived) BindDerived(derived);
@@ -236,15 +241,7 @@ internal sealed partial class Binder
                     }
                 }
                 if (Get(spec, "doc") is { } docNode && ExpectScalar(docNode, $"config '{name}' doc", "text") is { } docScalar)
-                {
-                    // It becomes an XML doc comment: one line, as long as a summary at most.
-                    doc = docScalar.Value.Trim();
-                    if (doc.Length > MaxSummaryLength)
-                    {
-                        Report(Diagnostics.OutOfRange, docScalar, $"config '{name}' doc has {doc.Length} characters; it is one line of at most {MaxSummaryLength}");
-                        doc = "";
-                    }
-                }
+                    doc = DocLine(docScalar, $"config '{name}' doc");
                 if (Get(spec, "values") is { } valuesNode)
                 {
                     if (valuesNode is YamlSequence list) values = list.Items.OfType<YamlScalar>().Select(s => s.Value).ToArray();

@@ -33,7 +33,7 @@ internal static class Evaluation
         var ignored = model.ObjectiveTerms.FirstOrDefault(t => t.Target == target.Name && t.IgnoreIndex is not null)?.IgnoreIndex ?? -100;
         model.Eval();
         using var noGrad = Torch.NoGrad();
-        var scores = new ObjectiveScores(model);
+        var scores = new ObjectiveScores(model, nextTokenNll: true);
         double lossSum = 0;
         long tokens = 0;
         long scoredUpTo = 0; // targets at positions < scoredUpTo are done

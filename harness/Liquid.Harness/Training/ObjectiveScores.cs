@@ -9,7 +9,12 @@ namespace Liquid.Harness.Training;
 /// over the targets it scores, for the first regression term (mse, l1, smooth_l1) mean squared and
 /// absolute error. Targets the term ignores (its ignore_index, -100 by default) and negative ones are not scored.
 /// </summary>
-public sealed class ObjectiveScores(CompiledModel model)
+/// <param name="model">The model whose objective and outputs are scored.</param>
+/// <param name="nextTokenNll">
+/// Also accumulate −log softmax at the classification targets (<see cref="MeanNll"/>, for
+/// perplexity): a log-softmax over every logit, which validation during training does not need.
+/// </param>
+public sealed class ObjectiveScores(CompiledModel model, bool nextTokenNll = false)
 {
     private static readonly int[] Ranks = [1, 3, 5, 10];
 
@@ -39,12 +44,12 @@ public sealed class ObjectiveScores(CompiledModel model)
             var hits = best.Eq(targets.Unsqueeze(1)).ToArray<bool>();
             var ids = targets.ToArray<long>();
             // −log softmax at the target, whatever the term adds (label smoothing, focal weighting).
-            var nll = flat.LogSoftmax(-1).Gather(1, targets.Clamp(min: 0).Unsqueeze(1)).Neg().ToArray<double>();
+            var nll = nextTokenNll ? flat.LogSoftmax(-1).Gather(1, targets.Clamp(min: 0).Unsqueeze(1)).Neg().ToArray<double>() : null;
             for (var row = 0; row < ids.Length; row++)
             {
                 if (ids[row] < 0 || ids[row] == _classes.IgnoreIndex) continue;
                 _scored++;
-                _nll += nll[row];
+                if (nll is not null) _nll += nll[row];
                 var rank = Array.IndexOf(hits, true, row * k, k) is var at and >= 0 ? at - row * k : int.MaxValue;
                 for (var r = 0; r < Ranks.Length; r++)
                     if (rank < Ranks[r]) _hits[r]++;
@@ -76,10 +81,10 @@ public sealed class ObjectiveScores(CompiledModel model)
 
     /// <summary>
     /// Mean −log p(target) of the classification term's logits over the targets it scored, in nats,
-    /// or null without one: the negative log-likelihood that perplexity is the exponential of, which
+    /// or null without one (or when not asked for at construction): the negative log-likelihood that perplexity is the exponential of, which
     /// the term itself is not when it smooths labels or weighs them (focal).
     /// </summary>
-    public double? MeanNll => _scored == 0 ? null : _nll / _scored;
+    public double? MeanNll => !nextTokenNll || _scored == 0 ? null : _nll / _scored;
 
     /// <summary>Top-1 accuracy of the classification term, or null without one.</summary>
     public double? Accuracy => _scored == 0 ? null : (double)_hits[0] / _scored;

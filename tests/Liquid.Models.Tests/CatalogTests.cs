@@ -53,6 +53,8 @@ public sealed class CatalogTests
     [InlineData("gpt2-spanish")]
     [InlineData("tiny-gpt")]
     [InlineData("tiny-llama")]
+    [InlineData("liquid-long")]
+    [InlineData("liquid-long-tiny")]
     public void CatalogCountEqualsTheBuiltModel(string name)
     {
         var info = ModelCatalog.Find(name)!;

@@ -94,6 +94,9 @@ internal abstract class LayerKind
     /// </summary>
     public virtual bool Incremental => true;
 
+    /// <summary>Whether the construction names a solver (<c>OdeMethod</c>), so the file needs the solvers' namespace.</summary>
+    public virtual bool UsesOdeSolvers => false;
+
     /// <summary>The runtime method that computes the outputs that are bound (usually <c>Forward</c>).</summary>
     public virtual string Method(IReadOnlyCollection<string> boundOutputs) => "Forward";
 

@@ -40,6 +40,13 @@ internal static class LayerKinds
         new GatedConvKind(),
         new LstmMemoryKind(),
         new FfLnKind(),
+        new AffineCouplingKind(),
+        new FlowKind(),
+        new OdeEmbeddingKind(),
+        LiquidNeuronKind.Plain,
+        LiquidNeuronKind.Adaptive,
+        new LiquidTimeCellKind(),
+        new AsyncLiquidCellKind(),
         new CustomKind(),
     ];
 

@@ -29,7 +29,8 @@ internal static class ModelEmitter
         w.Line("using Liquid.Runtime;");
         w.Line("using Liquid.Runtime.Models;");
         w.Line("using Liquid.Runtime.Nn;");
-        if (model.Blocks.Any(b => b.Role == BlockRole.VectorField)) w.Line("using Liquid.Runtime.Nn.OdeSolvers;");
+        if (model.Blocks.Any(b => b.Role == BlockRole.VectorField) || model.Shapes.Any(s => LayerKinds.Find(s.Kind)?.UsesOdeSolvers == true))
+            w.Line("using Liquid.Runtime.Nn.OdeSolvers;");
         w.Line();
         w.Line($"namespace {ns};");
         w.Line();

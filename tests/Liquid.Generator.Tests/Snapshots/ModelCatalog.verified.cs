@@ -22,6 +22,8 @@ public static partial class ModelCatalog
         Gpt2Spanish.ModelInfo,
         LiquidFoundation.ModelInfo,
         LiquidFoundationTiny.ModelInfo,
+        LiquidLong.ModelInfo,
+        LiquidLongTiny.ModelInfo,
         LtcFmnist.ModelInfo,
         NeuralOdeSpiral.ModelInfo,
         TinyGpt.ModelInfo,

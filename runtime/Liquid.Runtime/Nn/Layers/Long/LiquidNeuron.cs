@@ -133,13 +133,14 @@ public sealed class LiquidNeuron : Module
 /// <summary>What the liquid cells share: the starting state, the stacked output, the carried state.</summary>
 internal static class LiquidCells
 {
-    /// <summary>The given state, checked against x's batch, or zeros.</summary>
+    /// <summary>The given state (aliased), checked against x's batch, or zeros.</summary>
     public static Tensor Start(Module layer, Tensor? h0, Tensor x, long units)
     {
         if (h0 is null) return Tensor.Zeros([x.Size(0), units], x.DType, x.Device);
         if (h0.Rank != 2 || h0.Size(0) != x.Size(0) || h0.Size(1) != units)
             throw new ShapeException(layer.Path.Length == 0 ? layer.Kind : $"{layer.Path} ({layer.Kind})", $"state h [{x.Size(0)}, {units}]", h0.Shape);
-        return h0;
+        // An alias in the caller's scope: the carried state that h0 may be is freed when the next one is kept.
+        return h0.Alias();
     }
 
     /// <summary>The states stacked as [B, T, H] (an empty sequence gives [B, 0, H]).</summary>

@@ -57,22 +57,26 @@ internal static class FoundationReference
 
     public static string FilePath { get; } = RepoPaths.Combine("tests", "reference", "data", "foundation.safetensors");
 
-    /// <summary>Every case name in the file.</summary>
-    public static IReadOnlyList<string> CaseNames()
+    /// <summary>Every case name in the file (another file of the same layout: <paramref name="filePath"/>).</summary>
+    public static IReadOnlyList<string> CaseNames(string? filePath = null)
     {
-        var tensors = TensorFile.Load(FilePath, out var metadata);
+        var tensors = TensorFile.Load(filePath ?? FilePath, out var metadata);
         foreach (var tensor in tensors.Values) tensor.Dispose();
         return metadata.Keys.Where(k => k != "format").Order(StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Loads one case; the caller disposes it.</summary>
-    public static FoundationCase Load(string name)
+    /// <summary>
+    /// Loads one case; the caller disposes it. Other reference files in this layout (make_long.py's)
+    /// give their <paramref name="filePath"/> and <paramref name="format"/>.
+    /// </summary>
+    public static FoundationCase Load(string name, string? filePath = null, string format = Format)
     {
-        var all = TensorFile.Load(FilePath, out var metadata);
+        filePath ??= FilePath;
+        var all = TensorFile.Load(filePath, out var metadata);
         try
         {
-            Assert.Equal(Format, metadata["format"]);
-            Assert.True(metadata.TryGetValue(name, out var description), $"{FilePath} has no case '{name}'; rerun tests/reference/regenerate.sh");
+            Assert.Equal(format, metadata["format"]);
+            Assert.True(metadata.TryGetValue(name, out var description), $"{filePath} has no case '{name}'; rerun tests/reference/regenerate.sh");
             using var json = JsonDocument.Parse(description!);
             var root = json.RootElement;
             var result = new FoundationCase

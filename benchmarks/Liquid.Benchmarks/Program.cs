@@ -13,6 +13,7 @@ using Liquid.Runtime;
 //   ode direct|adjoint [SECONDS]  dopri5 forward+backward on an MLP field (benchmarks/ode.sh, OdeBenchmark.cs)
 //   liquid [--threads N] [--seconds S] [--plain] ltc|cfc   LTC/CfC train steps (benchmarks/liquid.sh, LiquidCells.cs)
 //   foundation-model [--seconds S]  the liquid-foundation-tiny train step (FoundationModel.cs, benchmarks/foundation-model.sh)
+//   long forward --tokens N | long generate --position P   liquid-long's long forward and per-token latency (LongSequence.cs, benchmarks/long.sh)
 return args switch
 {
     ["per-op", var iterations] => PerOp(int.Parse(iterations, CultureInfo.InvariantCulture)),
@@ -23,12 +24,13 @@ return args switch
     ["ode", .. var rest] => OdeBenchmark.Run(rest),
     ["liquid", .. var rest] => LiquidCells.Run(rest),
     ["foundation-model", .. var rest] => FoundationModel.Run(rest),
+    ["long", .. var rest] => LongSequence.Run(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Liquid.Benchmarks per-op ITERATIONS | threads N | compare [--threads N] [--quick] CASE... | bdn [BenchmarkDotNet options] | foundation CASE | ode direct|adjoint [SECONDS] | liquid [--threads N] [--seconds S] [--plain] ltc|cfc");
+    Console.Error.WriteLine("usage: Liquid.Benchmarks per-op ITERATIONS | threads N | compare [--threads N] [--quick] CASE... | bdn [BenchmarkDotNet options] | foundation CASE | ode direct|adjoint [SECONDS] | liquid [--threads N] [--seconds S] [--plain] ltc|cfc | foundation-model | long forward|generate");
     return 2;
 }
 

@@ -125,7 +125,7 @@ public sealed partial class LiquidLong : CompiledModel
         Config = config;
         _embed = RegisterModule("embed", new Embedding(new EmbeddingOptions(config.VocabSize, config.Embedding)));
         _flow = RegisterModule("flow", new Flow(new FlowOptions(config.Embedding, config.FlowHidden, NumFlows: config.NumFlows, Latent: config.Latent)));
-        _ode = RegisterModule("ode", new OdeEmbedding(new OdeEmbeddingOptions(config.Latent, config.Hidden, Dropout: config.Dropout)));
+        _ode = RegisterModule("ode", new OdeEmbedding(new OdeEmbeddingOptions(config.Latent, config.Hidden, Dropout: config.Dropout, Solver: OdeMethod.Rk4, StepSize: 0.5)));
         _cell = RegisterModule("cell", new LiquidTimeCell(new LiquidTimeCellOptions(new LiquidNeuronOptions(config.Hidden, config.Hidden, Adaptive: true, Dropout: config.Dropout))));
         _async = RegisterModule("async", new AsyncLiquidCell(new AsyncLiquidCellOptions(config.Hidden, config.Chunk, new LiquidTimeCellOptions(new LiquidNeuronOptions(config.Hidden, config.Hidden)))));
         _lnF = RegisterModule("ln_f", new LayerNorm(new LayerNormOptions(config.Hidden)));

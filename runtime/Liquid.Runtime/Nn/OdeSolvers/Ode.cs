@@ -164,6 +164,16 @@ internal sealed class OdeCallbackContext(IOdeFunction field)
     }
 }
 
+/// <summary>
+/// A vector field made for one solve that holds tensors of its own (a time cell's drive): native code
+/// releases it when the solve no longer needs it, which with the adjoint is after the backward pass.
+/// </summary>
+internal interface IReleasedWithSolve
+{
+    /// <summary>Frees what the field holds; called once, from the solver's release.</summary>
+    void Release();
+}
+
 /// <summary>The entry points native code calls. None lets an exception escape into native frames.</summary>
 internal static class OdeCallbacks
 {
@@ -198,7 +208,9 @@ internal static class OdeCallbacks
     {
         try
         {
-            GCHandle.FromIntPtr(context).Free();
+            var handle = GCHandle.FromIntPtr(context);
+            if (handle.Target is OdeCallbackContext { Field: IReleasedWithSolve owned }) owned.Release();
+            handle.Free();
         }
         catch (Exception)
         {

@@ -92,12 +92,28 @@ public sealed class LiquidTimeCell : Module
         return 2 * Options.Neuron.InputSize * Units + stages * steps * perEvaluation;
     }
 
-    /// <summary>The neuron's field under one position's drive, as the solver sees it.</summary>
-    private sealed class DrivenField(LiquidNeuron neuron, Tensor drive) : IOdeFunction
+    /// <summary>
+    /// The neuron's field under one position's drive, as the solver sees it. It holds a handle of its
+    /// own to the drive: the adjoint evaluates the field again in the backward pass, after the forward
+    /// pass's scope has freed its tensors; the solver releases the field when it is done with it.
+    /// </summary>
+    private sealed class DrivenField : IOdeFunction, IReleasedWithSolve
     {
-        public Tensor Evaluate(Tensor t, Tensor y) => neuron.Field(y, drive);
+        private readonly LiquidNeuron _neuron;
+        private readonly Tensor _drive;
+
+        public DrivenField(LiquidNeuron neuron, Tensor drive)
+        {
+            _neuron = neuron;
+            _drive = drive.Alias();
+            _drive.Scope?.Detach(_drive);
+        }
+
+        public Tensor Evaluate(Tensor t, Tensor y) => _neuron.Field(y, _drive);
 
         // The drive depends on the input and on W: the adjoint differentiates it like a parameter.
-        public IEnumerable<Tensor> AdjointParameters() => neuron.FieldParameters().Append(drive);
+        public IEnumerable<Tensor> AdjointParameters() => _neuron.FieldParameters().Append(_drive);
+
+        public void Release() => _drive.Dispose();
     }
 }

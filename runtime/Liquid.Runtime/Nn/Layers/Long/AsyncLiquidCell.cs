@@ -92,6 +92,7 @@ public sealed class AsyncLiquidCell : Module
         var times = timestamps?.To(x.DType) ?? RegularTimes(position, batch, steps, x);
         var coded = x + _time.Forward(times.Unsqueeze(-1));
 
+        var terms = Cell.Terms(x);
         var outputs = new List<Tensor>();
         var attention = new List<Tensor>();
         for (long start = 0; start < steps;)
@@ -105,7 +106,7 @@ public sealed class AsyncLiquidCell : Module
             {
                 var weights = ((_key.Forward(read).MatMul(_query.Forward(h).Unsqueeze(-1))).Squeeze(-1) / Math.Sqrt(Units)).Softmax(-1);
                 var context2 = weights.Unsqueeze(1).MatMul(_value.Forward(read)).Squeeze(1);
-                h = Cell.Step(h, Cell.Neuron.Drive(context2));
+                h = Cell.Step(h, Cell.Neuron.Drive(context2), terms);
                 attention.Add(weights.Narrow(1, offset, length));
                 pending = null;
             }

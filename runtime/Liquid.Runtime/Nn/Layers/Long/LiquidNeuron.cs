@@ -17,6 +17,12 @@ public sealed record LiquidCellState(Tensor H) : IDisposable
     public void Dispose() => H.Dispose();
 }
 
+/// <summary>A liquid neuron field's terms that do not depend on the state (<see cref="LiquidNeuron.Terms"/>).</summary>
+/// <param name="NegDecay">−decay [H].</param>
+/// <param name="Tau">τ = exp(log τ) [H].</param>
+/// <param name="Bias">The synapses' bias b [H] for the adaptive neuron; null for the plain one, whose drive holds it.</param>
+public sealed record NeuronTerms(Tensor NegDecay, Tensor Tau, Tensor? Bias);
+
 /// <summary>The outputs of a liquid neuron or time cell over a sequence: every state [B, T, H] and the last [B, H].</summary>
 public readonly record struct LiquidCellOutput(Tensor Output, Tensor H);
 
@@ -64,31 +70,50 @@ public sealed class LiquidNeuron : Module
     /// <summary>log τ [H].</summary>
     public Tensor LogTau { get; }
 
-    /// <summary>The parameters <see cref="Field"/> reads (all but the input weight, which <see cref="Drive"/> applies).</summary>
-    public IEnumerable<Tensor> FieldParameters() => Parameters().Where(p => !ReferenceEquals(p, _input.Weight));
+    /// <summary>
+    /// The field's state-independent terms, computed once per call rather than at every evaluation:
+    /// −decay, τ = exp(log τ) and, adaptive, the bias b (the plain neuron's is in the drive).
+    /// </summary>
+    public NeuronTerms Terms() => new(-Decay, LogTau.Exp(), _modulation1 is null ? null : _input.Bias);
 
-    /// <summary>The synaptic drive W x [.., H] of inputs x [.., C] (the bias enters in <see cref="Field"/>), computed once per sequence.</summary>
+    /// <summary>
+    /// The tensors <see cref="Field"/> reads besides the state and the drive, as the adjoint must
+    /// differentiate them: the terms (whose graphs lead back to decay, log τ and b), the norm, the modulation.
+    /// </summary>
+    public IEnumerable<Tensor> FieldTensors(NeuronTerms terms)
+    {
+        yield return terms.NegDecay;
+        yield return terms.Tau;
+        if (terms.Bias is { } bias) yield return bias;
+        foreach (var parameter in _norm.Parameters()) yield return parameter;
+        if (_modulation1 is null) yield break;
+        foreach (var parameter in _modulation1.Parameters().Concat(_modulation2!.Parameters())) yield return parameter;
+    }
+
+    /// <summary>
+    /// The synaptic drive of inputs x [.., C], computed once per sequence: W x + b for the plain neuron,
+    /// W x for the adaptive one (its modulation scales W x alone; b enters in <see cref="Field"/>).
+    /// </summary>
     public Tensor Drive(Tensor x)
     {
         ExpectShape(x.Rank >= 1 && x.Size(-1) == Options.InputSize, $"[…, {Options.InputSize}]", x);
-        return Functional.Linear(x, _input.Weight);
+        return _modulation1 is null ? Functional.Linear(x, _input.Weight, _input.Bias) : Functional.Linear(x, _input.Weight);
     }
 
-    /// <summary>dh/dt for the state h [B, H] under the drive W x [B, H].</summary>
-    public Tensor Field(Tensor h, Tensor drive)
+    /// <summary>dh/dt for the state h [B, H] under the drive [B, H] from <see cref="Drive"/>, with this call's <see cref="Terms"/>.</summary>
+    public Tensor Field(Tensor h, Tensor drive, NeuronTerms terms)
     {
         using var scope = TensorScope.Enter();
-        var tau = LogTau.Exp();
         Tensor pre;
         if (_modulation1 is null)
         {
-            pre = (-Decay * h + drive + _input.Bias!) / tau;
+            pre = (terms.NegDecay * h + drive) / terms.Tau;
         }
         else
         {
             var a = _modulation2!.Forward(_modulation1.Forward(h).Tanh()).Tanh();
             a = Functional.Dropout(a, Options.Dropout, Training && Options.Dropout > 0);
-            pre = (-Decay * h + (a + 1.0) * drive + _input.Bias!) / (tau * a.Sigmoid());
+            pre = (terms.NegDecay * h + (a + 1.0) * drive + terms.Bias!) / (terms.Tau * a.Sigmoid());
         }
         return scope.Keep(_norm.Forward(pre));
     }
@@ -104,9 +129,10 @@ public sealed class LiquidNeuron : Module
         using var scope = TensorScope.Enter();
         var h = LiquidCells.Start(this, h0, x, Options.Units);
         var drive = Drive(x);
+        var terms = Terms();
         var states = new Tensor[x.Size(1)];
         for (var t = 0; t < states.Length; t++)
-            h = states[t] = h + Field(h, drive.Select(1, t)) * Options.Dt;
+            h = states[t] = h + Field(h, drive.Select(1, t), terms) * Options.Dt;
         var output = new LiquidCellOutput(scope.Keep(LiquidCells.Stack(states, x, Options.Units)), scope.Keep(h));
         LiquidCells.Carry(this, context, output.H);
         return output;

@@ -51,14 +51,19 @@ public sealed class LiquidTimeCell : Module
     /// <summary>Neurons H.</summary>
     public long Units => Options.Neuron.Units;
 
-    /// <summary>One position: the state h [B, H] moved under the drive W x [B, H] (from <see cref="LiquidNeuron.Drive"/>).</summary>
-    public Tensor Step(Tensor h, Tensor drive)
+    /// <summary>What one call computes once for all its positions: the neuron's terms, σ(g) and the time span.</summary>
+    public sealed record CallTerms(NeuronTerms Neuron, Tensor Gate, Tensor Span);
+
+    /// <summary>This call's <see cref="CallTerms"/>, in <paramref name="like"/>'s dtype (made in the caller's scope).</summary>
+    public CallTerms Terms(Tensor like) => new(Neuron.Terms(), Gate.Sigmoid(), Tensor.From([0.0, Options.Neuron.Dt]).To(like.DType));
+
+    /// <summary>One position: the state h [B, H] moved under the drive [B, H] (from <see cref="LiquidNeuron.Drive"/>).</summary>
+    public Tensor Step(Tensor h, Tensor drive, CallTerms terms)
     {
         using var scope = TensorScope.Enter();
-        using var span = Tensor.From([0.0, Options.Neuron.Dt]).To(h.DType);
-        var field = new DrivenField(Neuron, drive);
-        var solution = Ode.Solve(field, h, span, _solve, Options.Adjoint ? field.AdjointParameters() : null);
-        return scope.Keep(h + Gate.Sigmoid() * (solution.Final() - h));
+        var field = new DrivenField(Neuron, drive, terms.Neuron);
+        var solution = Ode.Solve(field, h, terms.Span, _solve, Options.Adjoint ? field.AdjointParameters() : null);
+        return scope.Keep(h + terms.Gate * (solution.Final() - h));
     }
 
     /// <summary>
@@ -73,8 +78,9 @@ public sealed class LiquidTimeCell : Module
         using var scope = TensorScope.Enter();
         var h = LiquidCells.Start(this, h0, x, Units);
         var drive = Neuron.Drive(x);
+        var terms = Terms(x);
         var states = new Tensor[x.Size(1)];
-        for (var t = 0; t < states.Length; t++) h = states[t] = Step(h, drive.Select(1, t));
+        for (var t = 0; t < states.Length; t++) h = states[t] = Step(h, drive.Select(1, t), terms);
         var output = new LiquidCellOutput(scope.Keep(LiquidCells.Stack(states, x, Units)), scope.Keep(h));
         LiquidCells.Carry(this, context, output.H);
         return output;
@@ -101,19 +107,33 @@ public sealed class LiquidTimeCell : Module
     {
         private readonly LiquidNeuron _neuron;
         private readonly Tensor _drive;
+        private readonly NeuronTerms _terms;
 
-        public DrivenField(LiquidNeuron neuron, Tensor drive)
+        public DrivenField(LiquidNeuron neuron, Tensor drive, NeuronTerms terms)
         {
             _neuron = neuron;
-            _drive = drive.Alias();
-            _drive.Scope?.Detach(_drive);
+            _drive = Own(drive);
+            _terms = new NeuronTerms(Own(terms.NegDecay), Own(terms.Tau), terms.Bias is null ? null : Own(terms.Bias));
         }
 
-        public Tensor Evaluate(Tensor t, Tensor y) => _neuron.Field(y, _drive);
+        public Tensor Evaluate(Tensor t, Tensor y) => _neuron.Field(y, _drive, _terms);
 
-        // The drive depends on the input and on W: the adjoint differentiates it like a parameter.
-        public IEnumerable<Tensor> AdjointParameters() => _neuron.FieldParameters().Append(_drive);
+        // The drive and the terms depend on the input and the parameters: the adjoint differentiates them like parameters.
+        public IEnumerable<Tensor> AdjointParameters() => _neuron.FieldTensors(_terms).Append(_drive);
 
-        public void Release() => _drive.Dispose();
+        public void Release()
+        {
+            _drive.Dispose();
+            _terms.NegDecay.Dispose();
+            _terms.Tau.Dispose();
+            _terms.Bias?.Dispose();
+        }
+
+        private static Tensor Own(Tensor tensor)
+        {
+            var alias = tensor.Alias();
+            alias.Scope?.Detach(alias);
+            return alias;
+        }
     }
 }

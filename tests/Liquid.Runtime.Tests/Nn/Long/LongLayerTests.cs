@@ -253,6 +253,9 @@ public class LongLayerTests
         using var cell = Async(chunk: 3);
         var error = Assert.Throws<ShapeException>(() => cell.Forward(Tensor.Zeros([2, 4, 4], DType.Float64), Tensor.Zeros([2, 3], DType.Float64)));
         Assert.Contains("timestamps [2, 4]", error.Message);
+        using (var stranger = new ModelState { Position = 2 })
+        using (var context = new ForwardContext(training: false, stranger))
+            Assert.Contains("inside a chunk of 3", Assert.Throws<InvalidOperationException>(() => cell.Forward(Tensor.Zeros([2, 4, 4], DType.Float64), null, context)).Message);
         using var neuron = new LiquidNeuron(new LiquidNeuronOptions(3, 5));
         Assert.Contains("state h [2, 5]", Assert.Throws<ShapeException>(() => neuron.Forward(Tensor.Zeros([2, 4, 3]), Tensor.Zeros([2, 4]))).Message);
         Assert.Contains("dt", Assert.Throws<ArgumentException>(() => new LiquidNeuron(new LiquidNeuronOptions(3, 5, Dt: 0))).Message);

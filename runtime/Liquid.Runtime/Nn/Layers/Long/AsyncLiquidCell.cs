@@ -7,11 +7,33 @@ namespace Liquid.Runtime.Nn;
 public sealed record AsyncLiquidCellOptions(long InputSize, long Chunk, LiquidTimeCellOptions Cell);
 
 /// <summary>
-/// What an <see cref="AsyncLiquidCell"/> carries between calls: the state H [B, H] and the time-coded
-/// inputs x' [B, n, C] of the chunk read so far (null at a chunk boundary).
+/// What an <see cref="AsyncLiquidCell"/> carries between calls: the state <see cref="H"/> [B, H] and a
+/// buffer [B, N, C] whose first (position mod N) rows are the time-coded inputs x' of the chunk read
+/// so far. The buffer is written in place, so a one-token call costs the same wherever it falls in a chunk.
 /// </summary>
-public sealed record AsyncLiquidState(Tensor H, Tensor? Pending) : IDisposable
+public sealed class AsyncLiquidState : IDisposable
 {
+    /// <summary>A state of its own (the tensors are owned from now on).</summary>
+    public AsyncLiquidState(Tensor h, Tensor? pending)
+    {
+        H = h;
+        Pending = pending;
+    }
+
+    /// <summary>The state after the last complete chunk [B, H].</summary>
+    public Tensor H { get; private set; }
+
+    /// <summary>The incomplete chunk's rows [B, N, C] (null until a call ends inside a chunk).</summary>
+    public Tensor? Pending { get; private set; }
+
+    internal void Replace(Tensor h, Tensor? pending)
+    {
+        if (!ReferenceEquals(h, H)) H.Dispose();
+        if (Pending is not null && !ReferenceEquals(pending, Pending)) Pending.Dispose();
+        H = h;
+        Pending = pending;
+    }
+
     /// <summary>Disposes both tensors.</summary>
     public void Dispose()
     {
@@ -83,16 +105,16 @@ public sealed class AsyncLiquidCell : Module
             throw new ShapeException(Describe(), $"timestamps [{batch}, {steps}] (one per position of x)", timestamps.Shape);
         var carried = context?.State?.Get<AsyncLiquidState>(this);
         var position = context?.Position ?? 0;
-        var pending = carried?.Pending;
-        if (pending is not null && (pending.Size(0) != batch || pending.Size(1) != position % chunk))
-            throw new InvalidOperationException($"{Describe()}: the carried chunk holds {pending.Size(1)} positions of batch {pending.Size(0)}, but the call starts at position {position} with batch {batch}");
+        var buffer = carried?.Pending;
+        if (position % chunk != 0 && (buffer is null || buffer.Size(0) != batch || buffer.Size(1) != chunk))
+            throw new InvalidOperationException($"{Describe()}: the call starts at position {position}, inside a chunk of {chunk}, but the carried state holds no incomplete chunk of batch {batch} (was the model state made for another input?)");
 
         using var scope = TensorScope.Enter();
         var h = LiquidCells.Start(this, initial ?? carried?.H, x, Units);
         var times = timestamps?.To(x.DType) ?? RegularTimes(position, batch, steps, x);
         var coded = x + _time.Forward(times.Unsqueeze(-1));
 
-        var terms = Cell.Terms(x);
+        LiquidTimeCell.CallTerms? terms = null; // made when a chunk completes: most one-token calls complete none
         var outputs = new List<Tensor>();
         var attention = new List<Tensor>();
         for (long start = 0; start < steps;)
@@ -101,19 +123,30 @@ public sealed class AsyncLiquidCell : Module
             var length = Math.Min(chunk - offset, steps - start);
             var segment = coded.Narrow(1, start, length);
             outputs.Add(segment + _readout.Forward(h).Unsqueeze(1));
-            var read = pending is null ? segment : Tensor.Cat([pending, segment], 1);
             if (offset + length == chunk)
             {
+                // The rows read by earlier calls are constants: the state between calls is detached.
+                var read = offset == 0 ? segment : Tensor.Cat([buffer!.Narrow(1, 0, offset), segment], 1);
                 var weights = ((_key.Forward(read).MatMul(_query.Forward(h).Unsqueeze(-1))).Squeeze(-1) / Math.Sqrt(Units)).Softmax(-1);
                 var context2 = weights.Unsqueeze(1).MatMul(_value.Forward(read)).Squeeze(1);
+                terms ??= Cell.Terms(x);
                 h = Cell.Step(h, Cell.Neuron.Drive(context2), terms);
                 attention.Add(weights.Narrow(1, offset, length));
-                pending = null;
             }
             else
             {
+                // The call ends inside this chunk: its rows wait for the call that completes it.
                 attention.Add(Tensor.Zeros([batch, length], x.DType, x.Device));
-                pending = read;
+                if (context?.State is not null)
+                {
+                    if (buffer is null)
+                    {
+                        buffer = Tensor.Zeros([batch, chunk, Options.InputSize], x.DType, x.Device);
+                        buffer.Scope?.Detach(buffer);
+                    }
+                    using var detached = segment.Detach();
+                    buffer.Narrow(1, offset, length).Copy_(detached);
+                }
             }
             start += length;
         }
@@ -124,10 +157,9 @@ public sealed class AsyncLiquidCell : Module
         if (context?.State is { } state)
         {
             var keptH = output.H.Detach();
-            var keptPending = pending?.Detach();
             keptH.Scope?.Detach(keptH);
-            keptPending?.Scope?.Detach(keptPending);
-            state.Set(this, new AsyncLiquidState(keptH, keptPending));
+            if (carried is null) state.Set(this, new AsyncLiquidState(keptH, buffer));
+            else carried.Replace(keptH, buffer);
         }
         return output;
     }
